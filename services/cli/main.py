@@ -1,0 +1,22 @@
+"""The ``prescreen`` command line: the operator's entry point."""
+
+from __future__ import annotations
+
+import typer
+
+from services.cli import bench, dlq, infra, schemas
+
+app = typer.Typer(
+    name="prescreen",
+    help="Loan pre-screening on Kafka: run, inspect and benchmark the platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(schemas.app, name="schemas")
+app.add_typer(infra.app, name="infra")
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(bench.app, name="bench")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,128 @@
+"""CloudEvents 1.0 attributes carried as Kafka headers (binary content mode).
+
+The value stays plain JSON so any consumer can read it; the attributes travel as ``ce_*``
+headers, and ``traceparent`` (W3C Trace Context) lets one trace follow an application through
+every stage.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+KafkaHeaders = list[tuple[str, str | bytes | None]]
+
+
+def new_traceparent(trace_id: str | None = None) -> str:
+    """A W3C traceparent; keeps ``trace_id`` when continuing a trace, with a new span id."""
+    trace = trace_id or os.urandom(16).hex()
+    return f"00-{trace}-{os.urandom(8).hex()}-01"
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id inside a traceparent, or None when it is missing or malformed."""
+    if not traceparent:
+        return None
+    parts = traceparent.split("-")
+    if len(parts) != 4 or len(parts[1]) != 32:
+        return None
+    return parts[1]
+
+
+def headers_to_dict(
+    headers: Sequence[tuple[str, bytes | str | None]] | dict[str, str | bytes | None] | None,
+) -> dict[str, str]:
+    """Kafka headers as text; later duplicates win, undecodable bytes are replaced."""
+    result: dict[str, str] = {}
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for name, raw in pairs:
+        if raw is None:
+            result[name] = ""
+        elif isinstance(raw, bytes):
+            result[name] = raw.decode("utf-8", errors="replace")
+        else:
+            result[name] = raw
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class CloudEvent:
+    """The context attributes of one event."""
+
+    id: str
+    type: str
+    source: str
+    subject: str | None
+    time: datetime
+    traceparent: str
+
+    @classmethod
+    def new(
+        cls, *, type: str, source: str, subject: str | None, traceparent: str | None = None
+    ) -> CloudEvent:
+        return cls(
+            id=str(uuid.uuid4()),
+            type=type,
+            source=source,
+            subject=subject,
+            time=datetime.now(UTC),
+            traceparent=traceparent or new_traceparent(),
+        )
+
+    @property
+    def trace_id(self) -> str | None:
+        return trace_id_of(self.traceparent)
+
+    def to_headers(self) -> KafkaHeaders:
+        headers: KafkaHeaders = [
+            ("ce_specversion", SPEC_VERSION.encode()),
+            ("ce_id", self.id.encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_time", self.time.isoformat().encode()),
+            ("traceparent", self.traceparent.encode()),
+            ("content-type", CONTENT_TYPE.encode()),
+        ]
+        if self.subject is not None:
+            headers.append(("ce_subject", self.subject.encode()))
+        return headers
+
+    @classmethod
+    def from_headers(
+        cls,
+        headers: dict[str, str],
+        *,
+        fallback_id: str,
+        fallback_time: datetime,
+        fallback_subject: str | None,
+    ) -> CloudEvent:
+        """Read the attributes, filling gaps for producers that send none.
+
+        Upstream bank systems may publish plain JSON without CloudEvents headers; such events
+        get a deterministic id from their position, so a replay of the same record keeps it.
+        """
+        time = fallback_time
+        raw_time = headers.get("ce_time")
+        if raw_time:
+            try:
+                parsed = datetime.fromisoformat(raw_time)
+                time = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            except ValueError:
+                time = fallback_time
+        traceparent = headers.get("traceparent")
+        if trace_id_of(traceparent) is None:
+            traceparent = new_traceparent()
+        return cls(
+            id=headers.get("ce_id") or fallback_id,
+            type=headers.get("ce_type", ""),
+            source=headers.get("ce_source", ""),
+            subject=headers.get("ce_subject") or fallback_subject,
+            time=time,
+            traceparent=traceparent or new_traceparent(),
+        )

@@ -1,0 +1,85 @@
+"""Settings shared by every service, read from the environment.
+
+Each service subclasses ``ServiceSettings`` with its own ``env_prefix`` (``PRESCREEN_FRAUD_`` ...),
+so two services on one host never read each other's values. Connection settings for Kafka and
+Redis are shared under ``PRESCREEN_KAFKA_`` and ``PRESCREEN_REDIS_`` because a deployment points
+every service at the same cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "todo", "xxx"}
+
+
+def reject_placeholder(value: SecretStr | None) -> SecretStr | None:
+    """Fail fast when a secret was left at a template value."""
+    if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDERS:
+        raise ValueError("is a placeholder; set a real secret")
+    return value
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the Kafka cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESCREEN_KAFKA_", extra="ignore", frozen=True)
+
+    bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "bootstrap_servers", "PRESCREEN_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        ),
+        description="Comma-separated host:port list; KAFKA_BOOTSTRAP_SERVERS also works.",
+    )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: str | None = None
+
+    _check_password = field_validator("sasl_password")(reject_placeholder)
+
+    def client_config(self) -> dict[str, Any]:
+        """librdkafka properties common to producers, consumers and admin clients."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            config["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            config["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location:
+            config["ssl.ca.location"] = self.ssl_ca_location
+        return config
+
+
+class RedisSettings(BaseSettings):
+    """How to reach Redis (idempotency keys, velocity counters, status projection)."""
+
+    model_config = SettingsConfigDict(env_prefix="PRESCREEN_REDIS_", extra="ignore", frozen=True)
+
+    url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("url", "PRESCREEN_REDIS_URL", "REDIS_URL"),
+        description="redis:// or rediss:// URL; REDIS_URL also works.",
+    )
+    key_prefix: str = Field(default="prescreen", min_length=1)
+    socket_timeout_s: float = Field(default=5.0, gt=0)
+
+
+class ServiceSettings(BaseSettings):
+    """Base for a service's own settings; subclasses set ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_redact_pii: bool = Field(
+        default=True, description="Mask SSNs, e-mails, phone numbers and card numbers in logs."
+    )
