@@ -1,0 +1,158 @@
+"""What each screening stage records about an application, and how a stage ends one early.
+
+Every stage result has a status, reason codes, when it completed and which version produced
+it. Fields that later work fills are optional, so those additions stay backward compatible.
+A stage that receives an application another stage already ended records ``"skipped"``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from services.common.contracts.base import EventModel
+from services.common.contracts.documents import DocumentKind
+from services.common.contracts.primitives import (
+    CreditScore,
+    LoanProduct,
+    Money,
+    Probability,
+    ReasonCodeValue,
+    StageName,
+    Timestamp,
+    VersionLabel,
+)
+
+MAX_STAGE_REASONS = 20
+MAX_PRINCIPAL_REASONS = 4
+"""Adverse-action notices state at most four principal reasons."""
+
+
+class Reason(EventModel):
+    """A reason code and its short, human-readable description."""
+
+    code: ReasonCodeValue
+    description: str = Field(min_length=1, max_length=200, description="Short explanation.")
+
+
+StageReasons = Annotated[
+    tuple[Reason, ...],
+    Field(max_length=MAX_STAGE_REASONS, description="Why the stage reached its status."),
+]
+
+DocumentsStatus = Literal["pass", "refer", "reject", "awaiting_documents", "skipped"]
+FraudStatus = Literal["pass", "refer", "reject", "skipped"]
+ScoringStatus = Literal["pass", "refer", "reject", "skipped"]
+
+
+class _StageResult(EventModel):
+    reasons: StageReasons = ()
+    completed_at: Timestamp = Field(description="When the stage finished its work.")
+    stage_version: VersionLabel = Field(description="Version of the stage service and its rules.")
+    model_version: VersionLabel | None = Field(
+        default=None, description="Version of the model or external analysis used, if any."
+    )
+
+
+class DocumentsResult(_StageResult):
+    """Document classification, extraction and identity verification."""
+
+    status: DocumentsStatus
+    documents_reviewed: int | None = Field(default=None, ge=0, description="Files examined.")
+    missing_documents: tuple[DocumentKind, ...] = Field(
+        default=(), max_length=20, description="Expected documents that were not found."
+    )
+    verified_annual_income: Money | None = Field(
+        default=None, description="Gross annual income evidenced by the documents."
+    )
+    income_source: DocumentKind | None = Field(
+        default=None, description="Document the verified income was read from."
+    )
+    identity_verified: bool | None = Field(
+        default=None, description="Whether the identity document matched the applicant."
+    )
+    identity_confidence: Probability | None = Field(
+        default=None, description="Confidence of the identity match, 0 to 1."
+    )
+
+
+class WatchlistBand(StrEnum):
+    """Strength of the best match against sanctions lists and internal blocklists."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class FraudResult(_StageResult):
+    """Watch lists, synthetic-identity signals and velocity checks."""
+
+    status: FraudStatus
+    fraud_score: Probability | None = Field(
+        default=None, description="Estimated probability that the application is fraudulent."
+    )
+    watchlist_band: WatchlistBand | None = Field(
+        default=None, description="Band of the strongest watch-list match."
+    )
+    duplicate_of: UUID | None = Field(
+        default=None, description="Earlier application by the same person still in progress."
+    )
+
+
+class RiskGrade(StrEnum):
+    """Coarse risk level, A best to E worst."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+
+
+class ScoringResult(_StageResult):
+    """Credit bureau, internal exposure, policy rules and the default model."""
+
+    status: ScoringStatus
+    probability_of_default: Probability | None = Field(
+        default=None, description="Model estimate of default over the loan term."
+    )
+    risk_grade: RiskGrade | None = Field(default=None, description="Risk grade from the model.")
+    bureau_credit_score: CreditScore | None = Field(
+        default=None, description="Score returned by the credit bureau."
+    )
+    internal_exposure: Money | None = Field(
+        default=None, description="Outstanding balance the customer owes this bank."
+    )
+    verified_debt_to_income_ratio: float | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="Debt-to-income in percent recomputed from bureau and verified income.",
+    )
+    eligible_products: tuple[LoanProduct, ...] = Field(
+        default=(), max_length=20, description="Products policy allows this applicant."
+    )
+
+
+EarlyOutcomeKind = Literal["reject", "refer", "awaiting_documents"]
+
+
+class EarlyOutcome(EventModel):
+    """A stage ended the application. Later stages pass it through untouched and offers
+    turns it into the decision, so decisions keep a single writer."""
+
+    outcome: EarlyOutcomeKind = Field(
+        description="reject: decline; refer: a person decides; awaiting_documents: ask for more."
+    )
+    stage: StageName = Field(description="Stage that ended the application.")
+    reasons: tuple[Reason, ...] = Field(
+        min_length=1,
+        max_length=MAX_PRINCIPAL_REASONS,
+        description="Principal reasons, most important first.",
+    )
+    decided_at: Timestamp

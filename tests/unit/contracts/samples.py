@@ -1,0 +1,187 @@
+"""Valid sample payloads for the contract tests; each test copies and breaks what it needs."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from services.common.contracts import (
+    ApplicationReceived,
+    DocumentsResult,
+    DocumentsVerified,
+    FraudResult,
+    FraudScreened,
+    LoanDecision,
+    Scored,
+    ScoringResult,
+    SubmittedApplication,
+)
+
+RAW_SSN = "123456789"
+TOKEN_KEY = b"k" * 32
+APPLICATION_ID = UUID("5f1b9f3e-6a55-4b8e-9a39-0c2f0c1d7e11")
+SUBMITTED_AT = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
+RECEIVED_AT = SUBMITTED_AT + timedelta(seconds=2)
+
+_CONSENT = {"granted": True, "recorded_at": "2025-03-14T09:20:00Z", "text_version": "2025-01"}
+
+_SUBMISSION: dict[str, Any] = {
+    "application_id": str(APPLICATION_ID),
+    "customer_id": "f74efbce-7ce5-44fd-9722-5623dff4282a",
+    "submitted_at": SUBMITTED_AT.isoformat(),
+    "channel": "web",
+    "household": {
+        "age": 27,
+        "marital_status": "Divorced",
+        "num_dependents": 2,
+        "education_level": "Master's",
+        "home_ownership": "Rent",
+    },
+    "employment": {"employment_status": "Self-Employed", "years_employed": 7},
+    "financials": {
+        "annual_income": 70437.36,
+        "credit_score": 693,
+        "debt_to_income_ratio": 40.24,
+        "savings_balance": 6777.81,
+        "checking_balance": 27760.35,
+        "existing_loans": 5,
+        "payment_history": "Fair",
+    },
+    "loan": {"product": "Car", "amount": 11155.71, "term_years": 5},
+    "identity": {
+        "name": {"given_name": "Dana", "family_name": "Reyes"},
+        "date_of_birth": "1997-06-02",
+        "address": {
+            "line1": "12 Elm Street",
+            "city": "Springfield",
+            "region": "IL",
+            "postal_code": "62701",
+            "country": "US",
+        },
+        "citizenship": "US",
+        "residency_status": "citizen",
+        "ssn": RAW_SSN,
+    },
+    "contact": {"email": "dana.reyes@example.com", "phone": "+14155550123"},
+    "consents": {
+        "credit_check": {**_CONSENT, "permissible_purpose": "credit_transaction"},
+        "data_processing": _CONSENT,
+        "electronic_communications": _CONSENT,
+    },
+    "device": {
+        "device_id": "dev-42",
+        "ip_address": "203.0.113.7",
+        "user_agent": "Mozilla/5.0",
+    },
+    "documents": [
+        {
+            "document_id": "doc-1",
+            "kind": "w2",
+            "storage_uri": "s3://uploads/f74efbce/doc-1.pdf",
+            "sha256": "a" * 64,
+            "content_type": "application/pdf",
+            "size_bytes": 48213,
+        }
+    ],
+}
+
+
+def submission_payload() -> dict[str, Any]:
+    """A deep copy of a complete, valid submission as JSON-like data."""
+    return copy.deepcopy(_SUBMISSION)
+
+
+def submission() -> SubmittedApplication:
+    return SubmittedApplication.model_validate(submission_payload())
+
+
+def received() -> ApplicationReceived:
+    return ApplicationReceived(
+        application_id=APPLICATION_ID,
+        received_at=RECEIVED_AT,
+        application=submission().to_received(TOKEN_KEY, "k1"),
+    )
+
+
+def documents_result() -> DocumentsResult:
+    return DocumentsResult(
+        status="pass",
+        completed_at=RECEIVED_AT + timedelta(seconds=5),
+        stage_version="1.0.0",
+        documents_reviewed=1,
+        verified_annual_income=70000.0,
+        income_source="w2",
+    )
+
+
+def fraud_result() -> FraudResult:
+    return FraudResult(
+        status="pass",
+        completed_at=RECEIVED_AT + timedelta(seconds=6),
+        stage_version="1.0.0",
+        fraud_score=0.02,
+        watchlist_band="none",
+    )
+
+
+def scoring_result() -> ScoringResult:
+    return ScoringResult(
+        status="pass",
+        completed_at=RECEIVED_AT + timedelta(seconds=7),
+        stage_version="1.0.0",
+        model_version="xgb-2025.03",
+        probability_of_default=0.08,
+        risk_grade="B",
+        bureau_credit_score=701,
+        eligible_products=("Car", "Personal"),
+    )
+
+
+def documents_verified() -> DocumentsVerified:
+    return received().advance(DocumentsVerified, documents=documents_result())
+
+
+def fraud_screened() -> FraudScreened:
+    return documents_verified().advance(FraudScreened, fraud=fraud_result())
+
+
+def scored() -> Scored:
+    return fraud_screened().advance(Scored, scoring=scoring_result())
+
+
+def decision_payload() -> dict[str, Any]:
+    return {
+        "application_id": str(APPLICATION_ID),
+        "customer_id": "f74efbce-7ce5-44fd-9722-5623dff4282a",
+        "outcome": "approved",
+        "decided_by": "offers",
+        "reasons": [
+            {
+                "code": "DTI_WITHIN_POLICY",
+                "text": "Your debt-to-income ratio is within our limit.",
+            }
+        ],
+        "offers": [
+            {
+                "offer_id": "car-60",
+                "product": "Car",
+                "amount": 11155.71,
+                "interest_rate": 13.63,
+                "apr": 13.9,
+                "term_months": 60,
+                "monthly_payment": 257.44,
+                "total_interest": 4290.69,
+            }
+        ],
+        "requested": {"product": "Car", "amount": 11155.71, "term_years": 5},
+        "narrative": "You are approved for a car loan of 11,155.71 USD over 60 months.",
+        "received_at": RECEIVED_AT.isoformat(),
+        "decided_at": (RECEIVED_AT + timedelta(seconds=9)).isoformat(),
+        "policy_version": "2025.03",
+    }
+
+
+def decision() -> LoanDecision:
+    return LoanDecision.model_validate(decision_payload())
