@@ -3,10 +3,12 @@
 Two different problems share this module:
 
 * ``DuplicateFilter`` drops a business duplicate — the same application id arriving twice as two
-  different records. Each mark stores the coordinates (topic:partition:offset) of the record that
-  set it. If the Kafka transaction carrying that record aborts, Kafka redelivers the *same*
-  record, finds its own coordinates in the mark and processes it again; only a *different*
-  record with the same key is dropped. So a mark can never cause a loss.
+  different records. Each claim stores the coordinates (topic:partition:offset) of the record
+  that made it. If the Kafka transaction carrying that record aborts, Kafka redelivers the *same*
+  record, which finds its own coordinates in the claim and is processed again; only a
+  *different* record with the same key is dropped. Claims of records that end in the
+  dead-letter topic are released, so their replay is not dropped either. So a claim can never
+  cause a loss.
 * ``Once`` wraps an external side effect (a webhook, an e-mail, a paid API call). It claims the
   key with ``SET NX`` and a lease, runs the call, stores the result, and on a replay after a
   crash returns the stored result instead of calling again.
@@ -47,8 +49,31 @@ def key_of(record: Record) -> str | None:
     return record.key
 
 
+# One round trip per batch: each key is claimed with SET NX GET, so the claim and the check
+# are one atomic step and two instances can never both take the same business key.
+_CLAIM = """
+local taken = {}
+for i, key in ipairs(KEYS) do
+  local previous = redis.call('SET', key, ARGV[i + 1], 'NX', 'GET', 'EX', ARGV[1])
+  if previous and previous ~= ARGV[i + 1] then
+    taken[#taken + 1] = i
+  end
+end
+return taken
+"""
+
+_RELEASE_CLAIMS = """
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then
+    redis.call('DEL', key)
+  end
+end
+return 0
+"""
+
+
 class DuplicateFilter:
-    """Drops events whose business key was already processed by this stage."""
+    """Drops events whose business key another record already claimed for this stage."""
 
     def __init__(
         self,
@@ -59,10 +84,11 @@ class DuplicateFilter:
         ttl_s: int,
         key: Callable[[Record], str | None] = key_of,
     ) -> None:
-        self._client = client
         self._namespace = f"{prefix}:dedup:{stage}"
         self._ttl_s = ttl_s
         self._key = key
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE_CLAIMS)
 
     def _redis_key(self, envelope: Record) -> str | None:
         business_key = self._key(envelope)
@@ -70,50 +96,34 @@ class DuplicateFilter:
             return None
         return f"{self._namespace}:{envelope.topic}:{business_key}"
 
-    def split(self, envelopes: Sequence[E]) -> tuple[list[E], list[E]]:
-        """(fresh, duplicates): one round trip for the whole batch."""
-        keys = [self._redis_key(envelope) for envelope in envelopes]
-        lookups = [k for k in keys if k is not None]
-        stored = dict(zip(lookups, self._client.mget(lookups), strict=True)) if lookups else {}
-        fresh: list[E] = []
-        duplicates: list[E] = []
-        seen_in_batch: set[str] = set()
-        for envelope, redis_key in zip(envelopes, keys, strict=True):
-            if redis_key is None:
-                fresh.append(envelope)
-                continue
-            mark = stored.get(redis_key)
-            owner = mark.decode() if isinstance(mark, bytes) else mark
-            if redis_key in seen_in_batch or (owner is not None and owner != envelope.coordinates):
-                duplicates.append(envelope)
-            else:
-                seen_in_batch.add(redis_key)
-                fresh.append(envelope)
-        return fresh, duplicates
+    def claim(self, envelopes: Sequence[E]) -> tuple[list[E], list[E]]:
+        """(fresh, duplicates) for a batch, claiming every fresh key for its record.
 
-    def mark(self, envelopes: Sequence[E]) -> list[E]:
-        """Record the batch as processed; returns events another record claimed meanwhile.
-
-        Called inside the open transaction, before commit. A non-empty result means a
-        concurrent instance processed the same business key first: the caller must abort so
-        the rewound batch drops the duplicate.
+        A claim holds the record's coordinates. The record that made it (redelivered after an
+        aborted transaction) finds its own claim and stays fresh; any other record with the
+        same key, in this batch or later, is a duplicate.
         """
-        pipe = self._client.pipeline(transaction=False)
-        marked: list[E] = []
+        keyed: list[tuple[E, str]] = []
         for envelope in envelopes:
             redis_key = self._redis_key(envelope)
-            if redis_key is None:
-                continue
-            pipe.set(redis_key, envelope.coordinates, nx=True, get=True, ex=self._ttl_s)
-            marked.append(envelope)
-        if not marked:
-            return []
-        conflicts = []
-        for envelope, previous in zip(marked, pipe.execute(), strict=True):
-            owner = previous.decode() if isinstance(previous, bytes) else previous
-            if owner is not None and owner != envelope.coordinates:
-                conflicts.append(envelope)
-        return conflicts
+            if redis_key is not None:
+                keyed.append((envelope, redis_key))
+        if not keyed:
+            return list(envelopes), []
+        taken_positions = self._claim(
+            keys=[redis_key for _, redis_key in keyed],
+            args=[self._ttl_s, *(envelope.coordinates for envelope, _ in keyed)],
+        )
+        taken = {id(keyed[int(i) - 1][0]) for i in taken_positions}
+        fresh = [e for e in envelopes if id(e) not in taken]
+        duplicates = [e for e in envelopes if id(e) in taken]
+        return fresh, duplicates
+
+    def release(self, envelopes: Sequence[E]) -> None:
+        """Give up the claims of records that failed, so their replay is not a duplicate."""
+        keyed = [(e, k) for e in envelopes if (k := self._redis_key(e)) is not None]
+        if keyed:
+            self._release(keys=[k for _, k in keyed], args=[e.coordinates for e, _ in keyed])
 
 
 _PENDING = b"pending:"

@@ -16,7 +16,6 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.topics import TopicSpec
-from services.common.idempotency import Record
 from services.common.runtime.cloudevents import KafkaHeaders
 from services.common.runtime.codec import encode, provenance_headers
 from services.common.runtime.envelope import Emit
@@ -27,10 +26,6 @@ from services.common.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
-
-
-class DuplicateRaceError(Exception):
-    """Another instance marked one of this batch's business keys first; abort and re-read."""
 
 
 class BatchCommitter:
@@ -78,7 +73,7 @@ class BatchCommitter:
         dead_letters: Sequence[DeadLetter],
         dead_letter_topic: TopicSpec[DeadLetter],
         source: str,
-        mark: Callable[[], Sequence[Record]],
+        before_commit: Callable[[], None],
     ) -> bool:
         """Publish and commit the batch; False when it was aborted and the consumer rewound."""
         try:
@@ -94,10 +89,9 @@ class BatchCommitter:
                     record.model_dump_json().encode(),
                     provenance_headers(record),
                 )
-            # Marks go in before the commit: if the commit fails, the redelivered record finds
-            # its own coordinates in the mark and is processed again rather than dropped.
-            if mark():
-                raise DuplicateRaceError("a business key of this batch was claimed concurrently")
+            # Inside the transaction, so a crash after it but before the commit only means
+            # Kafka redelivers the batch, never that a dead letter's claim outlives its commit.
+            before_commit()
             self._retrying(
                 lambda: self._producer.send_offsets_to_transaction(
                     _next_offsets(records),
@@ -121,9 +115,6 @@ class BatchCommitter:
                 self.abort_open_transaction()
             self.rewind(records)
             return False
-        except DuplicateRaceError:
-            self.abort_open_transaction()
-            raise
         except BaseException:
             # Redis down, a bug, KeyboardInterrupt: never leave the transaction dangling.
             if self._in_transaction:

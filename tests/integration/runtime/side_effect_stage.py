@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             if args.crash_after_call:
                 os._exit(17)
             emits.append(
-                Emit.following(envelope, output, event.model_copy(update={"payload": receipt["receipt"]}))
+                Emit.following(
+                    envelope, output, event.model_copy(update={"payload": receipt["receipt"]})
+                )
             )
         return emits
 

@@ -46,7 +46,9 @@ def produce(
     pace_per_s: float | None = None,
 ) -> int:
     """Produce (key, value) pairs, optionally at a steady rate; returns how many."""
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5}
+    )
     sent = 0
     started = time.monotonic()
     for key, value in values:
@@ -128,7 +130,7 @@ class StageProcess:
 
     def start(self) -> StageProcess:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.process = subprocess.Popen(
             [sys.executable, *self.args],
             cwd=REPO_ROOT,
             env={**os.environ, **self.env},

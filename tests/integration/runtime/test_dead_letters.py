@@ -23,7 +23,9 @@ from tests.integration.runtime.support import (
 pytestmark = pytest.mark.integration
 
 
-def dead_letters_of(bootstrap: str, stage: str, expected: int) -> list[tuple[DeadLetter, dict[str, bytes]]]:
+def dead_letters_of(
+    bootstrap: str, stage: str, expected: int
+) -> list[tuple[DeadLetter, dict[str, bytes]]]:
     records = read_committed(bootstrap, Topics.DLQ.name, expected=10**9, timeout_s=6, settle_s=0)
     ours = [
         (DeadLetter.model_validate_json(value or b""), headers)
@@ -52,8 +54,15 @@ def test_poison_event_is_dead_lettered_while_neighbours_flow_then_replayed(
     values += [(e.event_id, e.model_dump_json().encode()) for e in after]
     produce(kafka_bootstrap, source, values)
 
-    strict = build_relay(stage=unique_name, input_topic=source, output_topic=sink, kafka=kafka,
-                         redis_client=client, settings=settings, reject_poison=True)
+    strict = build_relay(
+        stage=unique_name,
+        input_topic=source,
+        output_topic=sink,
+        kafka=kafka,
+        redis_client=client,
+        settings=settings,
+        reject_poison=True,
+    )
     stats = strict.run(max_events=len(values), timeout=60)
     assert stats.consumed == len(values)
     assert stats.dead_lettered == 2
@@ -78,20 +87,30 @@ def test_poison_event_is_dead_lettered_while_neighbours_flow_then_replayed(
 
     # The cause is fixed (a new release no longer refuses the payload): replay what it refused.
     report = replay_dead_letters(
-        kafka=kafka, redis_client=client, dead_letter_topic=Topics.DLQ.name,
+        kafka=kafka,
+        redis_client=client,
+        dead_letter_topic=Topics.DLQ.name,
         key_prefix=RedisSettings().key_prefix,
         selection=ReplayFilter(stage=unique_name, kind="handler_error"),
     )
     assert (report.matched, report.replayed) == (1, 1)
     again = replay_dead_letters(
-        kafka=kafka, redis_client=client, dead_letter_topic=Topics.DLQ.name,
+        kafka=kafka,
+        redis_client=client,
+        dead_letter_topic=Topics.DLQ.name,
         key_prefix=RedisSettings().key_prefix,
         selection=ReplayFilter(stage=unique_name, kind="handler_error"),
     )
     assert (again.replayed, again.already_replayed) == (0, 1), "replayed twice"
 
-    fixed = build_relay(stage=unique_name, input_topic=source, output_topic=sink, kafka=kafka,
-                        redis_client=client, settings=settings)
+    fixed = build_relay(
+        stage=unique_name,
+        input_topic=source,
+        output_topic=sink,
+        kafka=kafka,
+        redis_client=client,
+        settings=settings,
+    )
     assert fixed.run(max_events=1, timeout=60).produced == 1
     final = read_committed(kafka_bootstrap, sink, expected=41, timeout_s=30)
     ids = [RelayEvent.model_validate_json(v or b"").event_id for _k, v, _h in final]

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.integration
 EVENTS = 10_000
 
 
-@pytest.mark.parametrize("dedup", [True, False], ids=["with-redis-dedup", "kafka-transactions-only"])
+@pytest.mark.parametrize(
+    "dedup", [True, False], ids=["with-redis-dedup", "kafka-transactions-only"]
+)
 def test_chain_survives_sigkill_with_exact_set_equality(
     kafka_bootstrap: str, redis_url: str, unique_name: str, tmp_path: Path, dedup: bool
 ) -> None:
@@ -33,13 +35,25 @@ def test_chain_survives_sigkill_with_exact_set_equality(
 
     def stage(name: str, src: str, dst: str) -> StageProcess:
         return StageProcess(
-            args=["-m", "services.common.runtime.relay", "--stage", f"{unique_name}-{name}",
-                  "--input", src, "--output", dst, *extra],
+            args=[
+                "-m",
+                "services.common.runtime.relay",
+                "--stage",
+                f"{unique_name}-{name}",
+                "--input",
+                src,
+                "--output",
+                dst,
+                *extra,
+            ],
             env=stage_env(kafka_bootstrap, redis_url, instance=f"{name}-0"),
             log_path=tmp_path / f"{name}.log",
         )
 
-    stages = {"hop1": stage("hop1", source, middle).start(), "hop2": stage("hop2", middle, sink).start()}
+    stages = {
+        "hop1": stage("hop1", source, middle).start(),
+        "hop2": stage("hop2", middle, sink).start(),
+    }
     events = relay_events(EVENTS, payload_bytes=200)
     producer = threading.Thread(
         target=produce_events, args=(kafka_bootstrap, source, events), kwargs={"pace_per_s": 800}
@@ -58,7 +72,11 @@ def test_chain_survives_sigkill_with_exact_set_equality(
 
     try:
         records = read_committed(
-            kafka_bootstrap, sink, expected=EVENTS, timeout_s=240, settle_s=5,
+            kafka_bootstrap,
+            sink,
+            expected=EVENTS,
+            timeout_s=240,
+            settle_s=5,
             on_record=crash_at_milestones,
         )
     finally:

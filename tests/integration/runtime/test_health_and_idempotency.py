@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 def status(port: int | None, path: str) -> int:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return error.code
@@ -44,7 +44,10 @@ def test_ready_only_while_partitions_are_assigned(
 
     def instance(name: str):  # type: ignore[no-untyped-def]
         runtime = build_relay(
-            stage=unique_name, input_topic=source, output_topic=sink, kafka=kafka,
+            stage=unique_name,
+            input_topic=source,
+            output_topic=sink,
+            kafka=kafka,
             settings=RuntimeSettings(instance_id=name, health_port=0),
         )
         thread = threading.Thread(target=runtime.run, daemon=True)
@@ -67,23 +70,35 @@ def test_ready_only_while_partitions_are_assigned(
     produce_events(kafka_bootstrap, source, relay_events(3))
     wait_for(lambda: second.stats.consumed == 3, 30, "second instance consuming")
     port = second.health_port
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
         metrics = response.read().decode()
-    assert f'prescreen_events_consumed_total{{stage="{unique_name}",topic="{source}"}} 3.0' in metrics
+    assert (
+        f'prescreen_events_consumed_total{{stage="{unique_name}",topic="{source}"}} 3.0' in metrics
+    )
     assert "prescreen_end_to_end_latency_seconds_bucket" in metrics
     second.stop()
     second_thread.join(timeout=30)
 
 
-def test_business_duplicate_is_dropped(kafka_bootstrap: str, redis_url: str, unique_name: str) -> None:
+def test_business_duplicate_is_dropped(
+    kafka_bootstrap: str, redis_url: str, unique_name: str
+) -> None:
     source, sink = f"{unique_name}.in", f"{unique_name}.out"
     make_topics(kafka_bootstrap, source, sink, partitions=1)
     [event] = relay_events(1)
     resubmitted = event.model_copy(update={"payload": "sent again by an impatient upstream"})
-    produce(kafka_bootstrap, source, [(event.event_id, event.model_dump_json().encode()),
-                                      (event.event_id, resubmitted.model_dump_json().encode())])
+    produce(
+        kafka_bootstrap,
+        source,
+        [
+            (event.event_id, event.model_dump_json().encode()),
+            (event.event_id, resubmitted.model_dump_json().encode()),
+        ],
+    )
     runtime = build_relay(
-        stage=unique_name, input_topic=source, output_topic=sink,
+        stage=unique_name,
+        input_topic=source,
+        output_topic=sink,
         kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
         redis_client=redis.Redis.from_url(redis_url),
         settings=RuntimeSettings(instance_id="t", batch_max_events=1),
@@ -104,21 +119,28 @@ class Rec:
         return f"{self.topic}:0:{self.offset}"
 
 
-def test_a_mark_from_an_aborted_transaction_never_drops_the_redelivered_record(redis_url: str) -> None:
+def test_a_claim_from_an_aborted_transaction_never_drops_the_redelivered_record(
+    redis_url: str,
+) -> None:
     client = redis.Redis.from_url(redis_url)
     dedup = DuplicateFilter(client, prefix=f"t{uuid.uuid4().hex}", stage="s", ttl_s=60)
     first = Rec("in", "app-1", 7)
-    assert dedup.mark([first]) == []
+    assert dedup.claim([first]) == ([first], [])
     # The transaction that carried offset 7 aborted; Kafka delivers offset 7 again.
-    assert dedup.split([first]) == ([first], [])
-    assert dedup.mark([first]) == []
+    assert dedup.claim([first]) == ([first], [])
     # A different record with the same application id is a business duplicate.
     second = Rec("in", "app-1", 9)
-    assert dedup.split([second]) == ([], [second])
-    assert dedup.mark([second]) == [second]
+    assert dedup.claim([second]) == ([], [second])
     # Two copies inside one batch: the first wins.
     third, fourth = Rec("in", "app-2", 10), Rec("in", "app-2", 11)
-    assert dedup.split([third, fourth]) == ([third], [fourth])
+    assert dedup.claim([third, fourth]) == ([third], [fourth])
+    # A record that was dead-lettered gives its claim up, so its replay (a new offset) runs.
+    dedup.release([third])
+    replayed = Rec("in", "app-2", 30)
+    assert dedup.claim([replayed]) == ([replayed], [])
+    # Releasing someone else's claim does nothing.
+    dedup.release([fourth])
+    assert dedup.claim([Rec("in", "app-2", 31)])[1] != []
 
 
 def test_once_runs_a_side_effect_once_among_racing_workers(redis_url: str) -> None:

@@ -61,8 +61,20 @@ def test_sigterm_mid_batch_drains_commits_and_exits_cleanly(
     make_topics(kafka_bootstrap, source, sink, partitions=2)
     events = relay_events(400)
     produce_events(kafka_bootstrap, source, events)
-    args = ["-m", MODULE, "--stage", unique_name, "--input", source, "--output", sink,
-            "--slow-ms", "1500", "--batch", "50"]
+    args = [
+        "-m",
+        MODULE,
+        "--stage",
+        unique_name,
+        "--input",
+        source,
+        "--output",
+        sink,
+        "--slow-ms",
+        "1500",
+        "--batch",
+        "50",
+    ]
     env = stage_env(kafka_bootstrap, redis_url, instance="only")
 
     first = StageProcess(args, env, tmp_path / "first.log").start()
@@ -76,7 +88,9 @@ def test_sigterm_mid_batch_drains_commits_and_exits_cleanly(
 
     second = StageProcess(args[:-4], env, tmp_path / "second.log").start()
     try:
-        records = read_committed(kafka_bootstrap, sink, expected=len(events), timeout_s=90, settle_s=3)
+        records = read_committed(
+            kafka_bootstrap, sink, expected=len(events), timeout_s=90, settle_s=3
+        )
     finally:
         second.stop_quietly()
     counts = Counter(RelayEvent.model_validate_json(v or b"").event_id for _k, v, _h in records)

@@ -1,0 +1,53 @@
+"""``prescreen bench``: benchmarks that measure their own baseline in the same run."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import orjson
+import typer
+
+from services.common.bench.runtime_bench import RuntimeBenchConfig, run_runtime_bench
+
+app = typer.Typer(help="Benchmarks; each prints its figures and the baseline of the same run.")
+
+
+@app.command("runtime")
+def runtime(
+    events: Annotated[int, typer.Option(min=100, help="Events per measured phase.")] = 50_000,
+    hops: Annotated[int, typer.Option(min=1, max=20, help="Pass-through stages in the chain.")] = 5,
+    payload_bytes: Annotated[int, typer.Option(min=0, help="Padding per event (~1 KB).")] = 900,
+    partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 3,
+    batch: Annotated[int, typer.Option(min=1, help="Max events per batch/transaction.")] = 500,
+    fixed_rate_fraction: Annotated[
+        float, typer.Option(min=0.05, max=1.0, help="Fixed-rate phase speed, of the full speed.")
+    ] = 0.5,
+    dedup: Annotated[bool, typer.Option(help="Redis business-duplicate marks on.")] = True,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Use this broker (loopback only); default: start a private one."),
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Use this Redis; default: private.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Throughput and latency of a pass-through chain against the raw broker."""
+    config = RuntimeBenchConfig(
+        events=events,
+        hops=hops,
+        payload_bytes=payload_bytes,
+        partitions=partitions,
+        batch_max_events=batch,
+        fixed_rate_fraction=fixed_rate_fraction,
+        dedup=dedup,
+    )
+    result = run_runtime_bench(
+        config,
+        bootstrap=bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+        redis_url=redis_url or os.environ.get("REDIS_URL"),
+    )
+    if json_output:
+        typer.echo(orjson.dumps(result).decode())
+        return
+    for name, value in result.items():
+        typer.echo(f"{name:>20}: {value}")

@@ -1,0 +1,290 @@
+"""``prescreen bench runtime``: the stage runtime's throughput against the raw broker.
+
+Three phases on the same broker, in one run:
+
+1. **broker baseline** — plain idempotent produce of N ~1 KB records and a plain consumer in
+   another process: the most this broker and machine move without the runtime;
+2. **pipeline, full speed** — the same N records through a chain of ``hops`` pass-through
+   stages, each its own process with transactions (exactly-once) and Redis duplicate marks on;
+3. **pipeline, fixed rate** — records at a steady fraction of the measured pipeline rate,
+   where the latency figures (p50, p99) are taken.
+
+``ratio = pipeline_eps * hops / broker_eps`` says what share of the broker's raw capacity
+the runtime turns into useful stage work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from confluent_kafka import Producer
+
+from services.common.bench.stats import percentile, rate
+from services.common.infra.ports import free_ports
+from services.common.kafka_admin import ensure_topics
+from services.common.settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class RuntimeBenchConfig:
+    events: int = 50_000
+    hops: int = 5
+    payload_bytes: int = 900
+    partitions: int = 3
+    batch_max_events: int = 500
+    fixed_rate_fraction: float = 0.5
+    fixed_rate_seconds: float = 20.0
+    dedup: bool = True
+    timeout_s: float = 900.0
+
+
+@dataclass
+class _SinkRun:
+    process: subprocess.Popen[bytes]
+    out: Path
+
+    def result(self, timeout_s: float) -> dict[str, Any]:
+        self.process.wait(timeout=timeout_s)
+        data: dict[str, Any] = orjson.loads(self.out.read_bytes())
+        return data
+
+
+class RuntimeBench:
+    def __init__(
+        self, config: RuntimeBenchConfig, *, bootstrap: str, redis_url: str, workdir: Path
+    ) -> None:
+        self._config = config
+        self._bootstrap = bootstrap
+        self._redis_url = redis_url
+        self._workdir = workdir
+        self._run_id = uuid.uuid4().hex[:8]
+        self._kafka = KafkaSettings(bootstrap_servers=bootstrap)
+        self._payload = "x" * config.payload_bytes
+
+    def run(self) -> dict[str, Any]:
+        config = self._config
+        raw_topic = f"bench.{self._run_id}.raw"
+        chain = [f"bench.{self._run_id}.hop{i}" for i in range(config.hops + 1)]
+        ensure_topics(self._kafka, [raw_topic, *chain], partitions=config.partitions)
+
+        baseline = self._measure(raw_topic, raw_topic, "base", config.events, None, False)
+        broker_eps = rate(baseline["count"], baseline["start_ns"], baseline["last_ns"])
+
+        with self._stages(chain):
+            # A short warm-up so group joins and producer ids are settled before timing.
+            self._measure(chain[0], chain[-1], "warm", 200, None, True)
+            full = self._measure(chain[0], chain[-1], "full", config.events, None, True)
+            pipeline_eps = rate(full["count"], full["start_ns"], full["last_ns"])
+            fixed_rate = max(1.0, pipeline_eps * config.fixed_rate_fraction)
+            fixed_count = max(100, min(config.events, int(fixed_rate * config.fixed_rate_seconds)))
+            fixed = self._measure(chain[0], chain[-1], "fixed", fixed_count, fixed_rate, True)
+
+        lost = config.events - full["count"] + fixed_count - fixed["count"]
+        return {
+            "events": config.events,
+            "hops": config.hops,
+            "pipeline_eps": round(pipeline_eps, 1),
+            "broker_eps": round(broker_eps, 1),
+            "ratio": round(pipeline_eps * config.hops / broker_eps, 3) if broker_eps else 0.0,
+            "p50_ms": round(percentile(fixed["latencies_ms"], 50), 2),
+            "p99_ms": round(percentile(fixed["latencies_ms"], 99), 2),
+            "fixed_rate_eps": round(fixed_rate, 1),
+            "fixed_rate_events": fixed_count,
+            "full_speed_p50_ms": round(percentile(full["latencies_ms"], 50), 2),
+            "full_speed_p99_ms": round(percentile(full["latencies_ms"], 99), 2),
+            "broker_p50_ms": round(percentile(baseline["latencies_ms"], 50), 2),
+            "duplicates": full["duplicates"] + fixed["duplicates"],
+            "lost": lost,
+            "payload_bytes": len(self._event("x", 0)),
+            "batch_max_events": config.batch_max_events,
+            "partitions": config.partitions,
+            "dedup": config.dedup,
+            "cpus": os.cpu_count(),
+        }
+
+    # ------------------------------------------------------------------ phases
+
+    def _measure(
+        self,
+        source: str,
+        sink_topic: str,
+        phase: str,
+        count: int,
+        pace_eps: float | None,
+        committed: bool,
+    ) -> dict[str, Any]:
+        prefix = f"{self._run_id}-{phase}-"
+        sink = self._start_sink(sink_topic, prefix, count, committed)
+        start_ns = self._produce(source, prefix, count, pace_eps)
+        result = sink.result(self._config.timeout_s)
+        result["start_ns"] = start_ns
+        if result["count"] < count:
+            raise RuntimeError(
+                f"{phase}: only {result['count']} of {count} events arrived before the timeout"
+            )
+        return result
+
+    def _event(self, event_id: str, sequence: int) -> bytes:
+        return orjson.dumps(
+            {
+                "event_id": event_id,
+                "sequence": sequence,
+                "created_ns": time.time_ns(),
+                "hops": 0,
+                "payload": self._payload,
+            }
+        )
+
+    def _produce(self, topic: str, prefix: str, count: int, pace_eps: float | None) -> int:
+        producer = Producer(
+            {
+                **self._kafka.client_config(),
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "compression.type": "lz4",
+            }
+        )
+        start_ns = time.time_ns()
+        started = time.monotonic()
+        for sequence in range(count):
+            event_id = f"{prefix}{sequence}"
+            value = self._event(event_id, sequence)
+            while True:
+                try:
+                    producer.produce(topic, value, event_id.encode())
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+            if pace_eps is not None:
+                ahead = (sequence + 1) / pace_eps - (time.monotonic() - started)
+                if ahead > 0:
+                    producer.poll(0)
+                    time.sleep(ahead)
+        if producer.flush(60) != 0:
+            raise RuntimeError("benchmark producer could not deliver every record")
+        return start_ns
+
+    def _start_sink(self, topic: str, prefix: str, count: int, committed: bool) -> _SinkRun:
+        out = self._workdir / f"sink-{prefix}.json"
+        args = [
+            sys.executable, "-m", "services.common.bench.workers", "sink",
+            "--bootstrap", self._bootstrap, "--topic", topic, "--count", str(count),
+            "--prefix", prefix, "--out", str(out), "--timeout", str(self._config.timeout_s),
+        ]  # fmt: skip
+        if committed:
+            args.append("--read-committed")
+        process = subprocess.Popen(args, stdout=subprocess.PIPE)  # noqa: S603 - own interpreter
+        assert process.stdout is not None
+        line = _read_line(process.stdout, timeout_s=60)
+        if line.strip() != b"ready":
+            process.kill()
+            raise RuntimeError("benchmark sink did not become ready")
+        return _SinkRun(process, out)
+
+    @contextlib.contextmanager
+    def _stages(self, chain: list[str]) -> Iterator[None]:
+        ports = free_ports(self._config.hops)
+        processes: list[subprocess.Popen[bytes]] = []
+        logs: list[IO[bytes]] = []
+        try:
+            for hop, port in enumerate(ports, start=1):
+                log = (self._workdir / f"hop{hop}.log").open("wb")
+                logs.append(log)
+                args = [
+                    sys.executable, "-m", "services.common.runtime.relay",
+                    "--stage", f"bench-{self._run_id}-hop{hop}",
+                    "--input", chain[hop - 1], "--output", chain[hop],
+                ]  # fmt: skip
+                if not self._config.dedup:
+                    args.append("--no-dedup")
+                env = {
+                    **os.environ,
+                    "KAFKA_BOOTSTRAP_SERVERS": self._bootstrap,
+                    "REDIS_URL": self._redis_url,
+                    "PRESCREEN_RUNTIME_INSTANCE_ID": f"hop{hop}",
+                    "PRESCREEN_RUNTIME_HEALTH_PORT": str(port),
+                    "PRESCREEN_RUNTIME_BATCH_MAX_EVENTS": str(self._config.batch_max_events),
+                }
+                processes.append(
+                    subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+                )
+            for port in ports:
+                _wait_ready(port, timeout_s=90)
+            yield
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            for handle in logs:
+                handle.close()
+
+
+def _read_line(stream: IO[bytes], timeout_s: float) -> bytes:
+    selector = selectors.DefaultSelector()
+    selector.register(stream, selectors.EVENT_READ)
+    if not selector.select(timeout_s):
+        return b""
+    return stream.readline()
+
+
+def _wait_ready(port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"stage on health port {port} never became ready")
+
+
+def run_runtime_bench(
+    config: RuntimeBenchConfig, *, bootstrap: str | None, redis_url: str | None
+) -> dict[str, Any]:
+    """Run against the given servers, or against a private local Kafka and Redis."""
+    with tempfile.TemporaryDirectory(prefix="prescreen-bench-") as tmp:
+        workdir = Path(tmp)
+        if bootstrap and redis_url:
+            return RuntimeBench(
+                config, bootstrap=bootstrap, redis_url=redis_url, workdir=workdir
+            ).run()
+        from services.common.infra.kafka_config import BrokerSettings
+        from services.common.infra.local import LocalInfra
+        from services.common.infra.redis_server import RedisServerSettings
+
+        kafka_port, controller_port, redis_port = free_ports(3)
+        infra = LocalInfra(
+            BrokerSettings(port=kafka_port, controller_port=controller_port),
+            RedisServerSettings(port=redis_port),
+            state_dir=workdir / "infra",
+        )
+        started_bootstrap, started_redis = infra.start()
+        try:
+            return RuntimeBench(
+                config,
+                bootstrap=bootstrap or started_bootstrap,
+                redis_url=redis_url or started_redis,
+                workdir=workdir,
+            ).run()
+        finally:
+            infra.stop()
