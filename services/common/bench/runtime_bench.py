@@ -33,6 +33,7 @@ from typing import IO, Any
 import orjson
 from confluent_kafka import Producer
 
+from services.common.bench.scrape import sample
 from services.common.bench.stats import percentile, rate
 from services.common.infra.ports import free_ports
 from services.common.kafka_admin import ensure_topics
@@ -49,6 +50,7 @@ class RuntimeBenchConfig:
     fixed_rate_fraction: float = 0.5
     fixed_rate_seconds: float = 20.0
     dedup: bool = True
+    settle_s: float = 5.0
     timeout_s: float = 900.0
 
 
@@ -74,24 +76,32 @@ class RuntimeBench:
         self._run_id = uuid.uuid4().hex[:8]
         self._kafka = KafkaSettings(bootstrap_servers=bootstrap)
         self._payload = "x" * config.payload_bytes
+        self._shared_producer: Producer | None = None
+        self._prime_topic = f"bench.{self._run_id}.raw"
 
     def run(self) -> dict[str, Any]:
         config = self._config
-        raw_topic = f"bench.{self._run_id}.raw"
+        raw_topic = self._prime_topic
         chain = [f"bench.{self._run_id}.hop{i}" for i in range(config.hops + 1)]
         ensure_topics(self._kafka, [raw_topic, *chain], partitions=config.partitions)
 
+        self._producer()
         baseline = self._measure(raw_topic, raw_topic, "base", config.events, None, False)
         broker_eps = rate(baseline["count"], baseline["start_ns"], baseline["last_ns"])
 
-        with self._stages(chain):
+        with self._stages(chain) as ports:
             # A short warm-up so group joins and producer ids are settled before timing.
             self._measure(chain[0], chain[-1], "warm", 200, None, True)
+            before = [sample(port) for port in ports]
             full = self._measure(chain[0], chain[-1], "full", config.events, None, True)
+            middle = [sample(port) for port in ports]
+            # Let the broker finish writing back the full-speed phase before timing latency.
+            time.sleep(config.settle_s)
             pipeline_eps = rate(full["count"], full["start_ns"], full["last_ns"])
             fixed_rate = max(1.0, pipeline_eps * config.fixed_rate_fraction)
             fixed_count = max(100, min(config.events, int(fixed_rate * config.fixed_rate_seconds)))
             fixed = self._measure(chain[0], chain[-1], "fixed", fixed_count, fixed_rate, True)
+            after = [sample(port) for port in ports]
 
         lost = config.events - full["count"] + fixed_count - fixed["count"]
         return {
@@ -114,6 +124,10 @@ class RuntimeBench:
             "partitions": config.partitions,
             "dedup": config.dedup,
             "cpus": os.cpu_count(),
+            "stages_full_speed": [
+                b.minus(a).summary() for a, b in zip(before, middle, strict=True)
+            ],
+            "stages_fixed_rate": [b.minus(a).summary() for a, b in zip(middle, after, strict=True)],
         }
 
     # ------------------------------------------------------------------ phases
@@ -149,15 +163,29 @@ class RuntimeBench:
             }
         )
 
+    def _producer(self) -> Producer:
+        """One producer for every phase, connected before any clock starts.
+
+        A new idempotent producer first fetches metadata and a producer id; records produced
+        meanwhile would wait in its queue and count as pipeline latency.
+        """
+        if self._shared_producer is None:
+            producer = Producer(
+                {
+                    **self._kafka.client_config(),
+                    "enable.idempotence": True,
+                    "linger.ms": 5,
+                    "compression.type": "lz4",
+                }
+            )
+            producer.produce(self._prime_topic, b"{}", b"prime")
+            if producer.flush(60) != 0:
+                raise RuntimeError("benchmark producer could not reach the broker")
+            self._shared_producer = producer
+        return self._shared_producer
+
     def _produce(self, topic: str, prefix: str, count: int, pace_eps: float | None) -> int:
-        producer = Producer(
-            {
-                **self._kafka.client_config(),
-                "enable.idempotence": True,
-                "linger.ms": 5,
-                "compression.type": "lz4",
-            }
-        )
+        producer = self._producer()
         start_ns = time.time_ns()
         started = time.monotonic()
         for sequence in range(count):
@@ -196,7 +224,7 @@ class RuntimeBench:
         return _SinkRun(process, out)
 
     @contextlib.contextmanager
-    def _stages(self, chain: list[str]) -> Iterator[None]:
+    def _stages(self, chain: list[str]) -> Iterator[list[int]]:
         ports = free_ports(self._config.hops)
         processes: list[subprocess.Popen[bytes]] = []
         logs: list[IO[bytes]] = []
@@ -224,7 +252,7 @@ class RuntimeBench:
                 )
             for port in ports:
                 _wait_ready(port, timeout_s=90)
-            yield
+            yield ports
         finally:
             for process in processes:
                 process.terminate()

@@ -14,8 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-SPEC_VERSION = "1.0"
-CONTENT_TYPE = "application/json"
+from services.common.contracts.cloudevents import (
+    CE_ID,
+    CE_SOURCE,
+    CE_SPEC_VERSION,
+    CE_SPECVERSION,
+    CE_SUBJECT,
+    CE_TIME,
+    CE_TYPE,
+    CONTENT_TYPE,
+    TRACEPARENT,
+)
 
 KafkaHeaders = list[tuple[str, str | bytes | None]]
 
@@ -94,16 +103,16 @@ class CloudEvent:
 
     def to_headers(self) -> KafkaHeaders:
         headers: KafkaHeaders = [
-            ("ce_specversion", SPEC_VERSION.encode()),
-            ("ce_id", self.id.encode()),
-            ("ce_type", self.type.encode()),
-            ("ce_source", self.source.encode()),
-            ("ce_time", self.time.isoformat().encode()),
-            ("traceparent", self.traceparent.encode()),
+            (CE_SPECVERSION, CE_SPEC_VERSION.encode()),
+            (CE_ID, self.id.encode()),
+            (CE_TYPE, self.type.encode()),
+            (CE_SOURCE, self.source.encode()),
+            (CE_TIME, self.time.isoformat().encode()),
+            (TRACEPARENT, self.traceparent.encode()),
             ("content-type", CONTENT_TYPE.encode()),
         ]
         if self.subject is not None:
-            headers.append(("ce_subject", self.subject.encode()))
+            headers.append((CE_SUBJECT, self.subject.encode()))
         return headers
 
     @classmethod
@@ -121,21 +130,21 @@ class CloudEvent:
         get a deterministic id from their position, so a replay of the same record keeps it.
         """
         time = fallback_time
-        raw_time = headers.get("ce_time")
+        raw_time = headers.get(CE_TIME)
         if raw_time:
             try:
                 parsed = datetime.fromisoformat(raw_time)
                 time = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
             except ValueError:
                 time = fallback_time
-        traceparent = headers.get("traceparent")
+        traceparent = headers.get(TRACEPARENT)
         if trace_id_of(traceparent) is None:
             traceparent = new_traceparent()
         return cls(
-            id=headers.get("ce_id") or fallback_id,
-            type=headers.get("ce_type", ""),
-            source=headers.get("ce_source", ""),
-            subject=headers.get("ce_subject") or fallback_subject,
+            id=headers.get(CE_ID) or fallback_id,
+            type=headers.get(CE_TYPE, ""),
+            source=headers.get(CE_SOURCE, ""),
+            subject=headers.get(CE_SUBJECT) or fallback_subject,
             time=time,
             traceparent=traceparent or new_traceparent(),
         )

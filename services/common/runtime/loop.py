@@ -173,6 +173,7 @@ class StageRuntime:
                 "partition.assignment.strategy": "cooperative-sticky",
                 "session.timeout.ms": 10_000,
                 "heartbeat.interval.ms": 1_000,
+                "fetch.wait.max.ms": self._settings.fetch_wait_max_ms,
             }
         )
         consumer.subscribe(
@@ -300,7 +301,7 @@ class StageRuntime:
                 emits=outcome.emits,
                 dead_letters=dead,
                 dead_letter_topic=self._dead_letters,
-                source=f"/prescreen/{self.stage}",
+                source=f"/loan-prescreen/{self.stage}",
                 before_commit=(lambda: dedup.release(given_up)) if dedup and given_up else _nothing,
             )
         except redis.RedisError as exc:

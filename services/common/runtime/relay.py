@@ -47,7 +47,7 @@ def relay_topic(name: str, writer: str) -> TopicSpec[RelayEvent]:
         name=name,
         value_model=RelayEvent,
         writer=writer,
-        ce_type="dev.loanprescreen.relay.v1",
+        ce_type="com.loanprescreen.bench.relay.v1",
         description="Pass-through benchmark and test events.",
         key="event id",
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import orjson
 from confluent_kafka import Message
 
+from services.common.contracts.cloudevents import HEADER_NAMES, CloudEventHeaders
 from services.common.runtime.cloudevents import CloudEvent, headers_to_dict
 from services.common.runtime.codec import Undecodable, dead_letter, decode, encode
 from services.common.runtime.envelope import Emit, Envelope
@@ -41,7 +42,7 @@ def test_valid_record_becomes_an_envelope_with_filled_in_attributes() -> None:
 
 
 def test_cloudevents_headers_are_read() -> None:
-    event = CloudEvent.new(type="t.v1", source="/prescreen/ingest", subject="a-1")
+    event = CloudEvent.new(type="t.v1", source="/loan-prescreen/ingest", subject="a-1")
     envelope = decode(record(GOOD, event.to_headers()), SPEC)  # type: ignore[arg-type]
     assert isinstance(envelope, Envelope)
     assert envelope.event.id == event.id
@@ -82,7 +83,7 @@ def test_encode_continues_the_trace_of_the_cause() -> None:
     )  # type: ignore[arg-type]
     assert isinstance(cause, Envelope)
     out = relay_topic("out.v1", writer="relay")
-    key, value, headers = encode(Emit.following(cause, out, cause.value), "/prescreen/relay")
+    key, value, headers = encode(Emit.following(cause, out, cause.value), "/loan-prescreen/relay")
     attributes = headers_to_dict(headers)
     assert key == b"a-1"
     assert RelayEvent.model_validate_json(value) == cause.value
@@ -91,3 +92,5 @@ def test_encode_continues_the_trace_of_the_cause() -> None:
     assert attributes["ce_specversion"] == "1.0"
     assert attributes["traceparent"].split("-")[1] == cause.event.trace_id
     assert attributes["ce_id"] != cause.event.id
+    # The headers satisfy the documented CloudEvents contract (schemas/asyncapi.yaml).
+    CloudEventHeaders.model_validate({name: attributes[name] for name in HEADER_NAMES})
