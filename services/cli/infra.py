@@ -86,12 +86,14 @@ def down() -> None:
 
 @app.command()
 def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
 ) -> None:
     """Show whether the local Kafka broker and Redis server are running and reachable."""
     statuses = LocalInfra().status()
     if as_json:
-        typer.echo(json.dumps({s.name: s.to_dict() for s in statuses}, indent=2))
+        typer.echo(json.dumps({s.name: s.to_dict() for s in statuses}, sort_keys=True))
         return
     for s in statuses:
         if s.running:

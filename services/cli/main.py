@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import bench, dlq, infra, schemas
+from services.cli import bench, dlq, infra, schemas, topics
 
 app = typer.Typer(
     name="prescreen",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(infra.app, name="infra")
+app.add_typer(topics.app, name="topics")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(bench.app, name="bench")
 

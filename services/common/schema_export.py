@@ -10,12 +10,18 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import yaml
 
-from services.common.contracts.cloudevents import CONTENT_TYPE, CloudEventHeaders
+from services.common.contracts.cloudevents import (
+    CE_SUBJECT,
+    CONTENT_TYPE,
+    TRACEPARENT,
+    CloudEventHeaders,
+)
 from services.common.contracts.compatibility import check_backward_compatible
+from services.common.contracts.dead_letter import DeadLetter, FailureKind
 from services.common.contracts.registry import (
     ANY_WRITER,
     DEFAULT_READERS,
@@ -47,6 +53,9 @@ ASYNCAPI_VERSION: Final = "3.0.0"
 EVENTS_API_VERSION: Final = "1.0.0"
 KAFKA_BINDING_VERSION: Final = "0.5.0"
 LOCAL_BOOTSTRAP: Final = "localhost:9092"
+
+ORIGIN_TIME_HEADER: Final = "prescreen_origin_time"
+DLQ_ERROR_MESSAGE_MAX: Final = 500
 
 
 def schema_file_name(spec: TopicSpec[Any]) -> str:
@@ -88,6 +97,67 @@ def _service_label(writer: str) -> str:
     return writer
 
 
+def _is_dead_letter_topic(spec: TopicSpec[Any]) -> bool:
+    return spec.value_model is DeadLetter
+
+
+def _origin_time_header() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "format": "date-time",
+        "description": (
+            "When the first event of this application's chain was produced (RFC 3339). "
+            "Optional; stages copy it forward so end-to-end latency can be measured."
+        ),
+    }
+
+
+def _dead_letter_headers() -> dict[str, Any]:
+    """Provenance headers of a dead letter, so tools can filter without parsing the value."""
+    return {
+        "dlq_original_topic": {
+            "type": "string",
+            "description": "Topic the failed record was consumed from.",
+        },
+        "dlq_original_partition": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "Partition the failed record was consumed from (decimal).",
+        },
+        "dlq_original_offset": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "Offset of the failed record in that partition (decimal).",
+        },
+        "dlq_stage": {
+            "type": "string",
+            "description": "Service or stage that gave up on the record.",
+        },
+        "dlq_error_class": {
+            "type": "string",
+            "description": "Class name of the exception that made the stage give up.",
+        },
+        "dlq_error_message": {
+            "type": "string",
+            "maxLength": DLQ_ERROR_MESSAGE_MAX,
+            "description": (
+                f"Error message with personal data redacted, cut to {DLQ_ERROR_MESSAGE_MAX} "
+                "characters (failure.message in the value keeps more)."
+            ),
+        },
+        "dlq_failure_kind": {
+            "type": "string",
+            "enum": list(get_args(FailureKind)),
+            "description": (
+                "Why the record failed: undecodable (unreadable key, no value or not JSON), "
+                "invalid (fails the topic's schema), handler_error (the stage's handler "
+                "raised), retries_exhausted (transient errors outlasted the retries) or "
+                "rejected (the handler rejected the event)."
+            ),
+        },
+    }
+
+
 def _header_schema(spec: TopicSpec[Any]) -> dict[str, Any]:
     model_schema = CloudEventHeaders.model_json_schema()
     properties: dict[str, Any] = {}
@@ -114,6 +184,26 @@ def _header_schema(spec: TopicSpec[Any]) -> dict[str, Any]:
         "const": CONTENT_TYPE,
         "description": "Media type of the value (CloudEvents datacontenttype).",
     }
+    properties[ORIGIN_TIME_HEADER] = _origin_time_header()
+    if _is_dead_letter_topic(spec):
+        properties[CE_SUBJECT] = {
+            **properties[CE_SUBJECT],
+            "description": (
+                "The application id the failed record was about (its key); absent when the "
+                "record had no key."
+            ),
+        }
+        properties.update(_dead_letter_headers())
+        required = [name for name in model_schema["required"] if name != CE_SUBJECT]
+        return {
+            "type": "object",
+            "description": (
+                "CloudEvents 1.0 binary-mode attributes and W3C trace context of the dead "
+                "letter (the trace of the failed record continues), plus provenance headers."
+            ),
+            "required": [*required, TRACEPARENT, *_dead_letter_headers()],
+            "properties": properties,
+        }
     if spec.writer == UPSTREAM_WRITER:
         # Bank systems may publish bare JSON; ingest fills the attributes from the record.
         return {
@@ -138,7 +228,12 @@ def _message(spec: TopicSpec[Any]) -> dict[str, Any]:
         "type": "string",
         "description": f"Message key: the {spec.key}; keeps one application on one partition.",
     }
-    if spec.key == "application id":
+    if _is_dead_letter_topic(spec):
+        key_schema["description"] = (
+            "Message key: the failed record's own key, normally the application id; empty when "
+            "the record had none. Keeps the dead letters of one application on one partition."
+        )
+    elif spec.key == "application id":
         key_schema["format"] = "uuid"
     return {
         "name": model.__name__,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import redis
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,12 +27,14 @@ def reject_placeholder(value: SecretStr | None) -> SecretStr | None:
 class KafkaSettings(BaseSettings):
     """How to reach the Kafka cluster."""
 
-    model_config = SettingsConfigDict(env_prefix="PRESCREEN_KAFKA_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PRESCREEN_KAFKA_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices(
-            "bootstrap_servers", "PRESCREEN_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+            "PRESCREEN_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
         ),
         description="Comma-separated host:port list; KAFKA_BOOTSTRAP_SERVERS also works.",
     )
@@ -63,15 +66,28 @@ class KafkaSettings(BaseSettings):
 class RedisSettings(BaseSettings):
     """How to reach Redis (idempotency keys, velocity counters, status projection)."""
 
-    model_config = SettingsConfigDict(env_prefix="PRESCREEN_REDIS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PRESCREEN_REDIS_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     url: str = Field(
         default="redis://127.0.0.1:6379/0",
-        validation_alias=AliasChoices("url", "PRESCREEN_REDIS_URL", "REDIS_URL"),
+        validation_alias=AliasChoices("PRESCREEN_REDIS_URL", "REDIS_URL"),
         description="redis:// or rediss:// URL; REDIS_URL also works.",
     )
     key_prefix: str = Field(default="prescreen", min_length=1)
     socket_timeout_s: float = Field(default=5.0, gt=0)
+
+
+def redis_client(settings: RedisSettings | None = None) -> redis.Redis:
+    """A Redis client with the configured timeouts, so a hung server fails a call, not a pod."""
+    settings = settings or RedisSettings()
+    return redis.Redis.from_url(
+        settings.url,
+        socket_timeout=settings.socket_timeout_s,
+        socket_connect_timeout=settings.socket_timeout_s,
+        health_check_interval=30,
+    )
 
 
 class ServiceSettings(BaseSettings):

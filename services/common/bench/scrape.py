@@ -56,6 +56,6 @@ def sample(port: int, host: str = "127.0.0.1") -> StageSample:
         events=values.get("prescreen_batch_events_sum", 0.0),
         transactions_committed=values.get("prescreen_transactions_total:committed", 0.0),
         transactions_aborted=values.get("prescreen_transactions_total:aborted", 0.0),
-        latency_seconds_sum=values.get("prescreen_end_to_end_latency_seconds_sum", 0.0),
-        latency_count=values.get("prescreen_end_to_end_latency_seconds_count", 0.0),
+        latency_seconds_sum=values.get("prescreen_input_age_seconds_sum", 0.0),
+        latency_count=values.get("prescreen_input_age_seconds_count", 0.0),
     )

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from services.common.contracts.base import EventModel
 
+PayloadProtection = Literal["none", "sealed", "withheld"]
 FailureKind = Literal["undecodable", "invalid", "handler_error", "retries_exhausted", "rejected"]
 
 
@@ -44,5 +45,16 @@ class DeadLetter(EventModel):
     original: OriginalRecord
     failure: FailureDetail
     payload_b64: str = Field(
-        description="The original message value, base64 encoded, byte for byte, for replay."
+        description=(
+            "The original message value, base64 encoded, byte for byte, for replay; sealed "
+            "(AES-256-GCM, nonce first) or empty when payload_protection says so."
+        )
+    )
+    payload_protection: PayloadProtection = Field(
+        default="none",
+        description=(
+            "none: payload_b64 is the value as consumed. sealed: the value came from a topic "
+            "carrying raw personal data and is encrypted with the dead-letter sealing key. "
+            "withheld: such a value with no sealing key configured; it was not stored."
+        ),
     )

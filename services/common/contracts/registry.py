@@ -40,6 +40,7 @@ class Topics:
             "like HTTP submissions. Carries the raw SSN: restrict read access to ingest."
         ),
         key="application id chosen by the submitter, else the customer id",
+        sensitive=True,
     )
     RECEIVED: ClassVar[TopicSpec[ApplicationReceived]] = TopicSpec(
         name="loan.applications.received.v1",

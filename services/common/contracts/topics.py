@@ -29,6 +29,8 @@ class TopicSpec(Generic[ValueT]):
     key: str = "application id"
     partitions: int = 6
     config: dict[str, str] = field(default_factory=dict)
+    sensitive: bool = False
+    """Values carry raw personal data (an SSN): dead letters never store them in the clear."""
 
     def __str__(self) -> str:
         return self.name

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,6 +28,10 @@ from services.common.contracts.cloudevents import (
 KafkaHeaders = list[tuple[str, str | bytes | None]]
 
 
+CONTENT_TYPE_HEADER = "content-type"
+ORIGIN_TIME = "prescreen_origin_time"
+"""When the first event of an application's chain was produced; stages copy it forward."""
+
 # Ids only need to be unique, not unpredictable: a generator seeded once from the OS is
 # several times cheaper per event than reading os.urandom for every id.
 _ids = random.Random(os.urandom(32))  # noqa: S311 - uniqueness, not secrecy
@@ -39,7 +42,8 @@ def _random_hex(bits: int) -> str:
 
 
 def new_event_id() -> str:
-    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
+    """128 random bits as 32 hex digits: unique per source, which is all CloudEvents asks."""
+    return f"{_ids.getrandbits(128):032x}"
 
 
 def new_traceparent(trace_id: str | None = None) -> str:
@@ -55,6 +59,17 @@ def trace_id_of(traceparent: str | None) -> str | None:
     if len(parts) != 4 or len(parts[1]) != 32:
         return None
     return parts[1]
+
+
+def parse_time(raw: str | None) -> datetime | None:
+    """An RFC 3339 timestamp as an aware datetime, or None when missing or malformed."""
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def headers_to_dict(
@@ -109,7 +124,7 @@ class CloudEvent:
             (CE_SOURCE, self.source.encode()),
             (CE_TIME, self.time.isoformat().encode()),
             (TRACEPARENT, self.traceparent.encode()),
-            ("content-type", CONTENT_TYPE.encode()),
+            (CONTENT_TYPE_HEADER, CONTENT_TYPE.encode()),
         ]
         if self.subject is not None:
             headers.append((CE_SUBJECT, self.subject.encode()))
@@ -120,28 +135,22 @@ class CloudEvent:
         cls,
         headers: dict[str, str],
         *,
-        fallback_id: str,
-        fallback_time: datetime,
+        fallback_id: Callable[[], str],
+        fallback_time: Callable[[], datetime],
         fallback_subject: str | None,
     ) -> CloudEvent:
         """Read the attributes, filling gaps for producers that send none.
 
         Upstream bank systems may publish plain JSON without CloudEvents headers; such events
         get a deterministic id from their position, so a replay of the same record keeps it.
+        The fallbacks are callables because nearly every event has the headers.
         """
-        time = fallback_time
-        raw_time = headers.get(CE_TIME)
-        if raw_time:
-            try:
-                parsed = datetime.fromisoformat(raw_time)
-                time = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-            except ValueError:
-                time = fallback_time
+        time = parse_time(headers.get(CE_TIME)) or fallback_time()
         traceparent = headers.get(TRACEPARENT)
         if trace_id_of(traceparent) is None:
             traceparent = new_traceparent()
         return cls(
-            id=headers.get(CE_ID) or fallback_id,
+            id=headers.get(CE_ID) or fallback_id(),
             type=headers.get(CE_TYPE, ""),
             source=headers.get(CE_SOURCE, ""),
             subject=headers.get(CE_SUBJECT) or fallback_subject,

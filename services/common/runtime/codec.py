@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +9,17 @@ from typing import Any
 from confluent_kafka import Message
 from pydantic import ValidationError
 
+from services.common.contracts.cloudevents import (
+    CE_ID,
+    CE_SOURCE,
+    CE_SPEC_VERSION,
+    CE_SPECVERSION,
+    CE_SUBJECT,
+    CE_TIME,
+    CE_TYPE,
+    CONTENT_TYPE,
+    TRACEPARENT,
+)
 from services.common.contracts.dead_letter import (
     DeadLetter,
     FailureDetail,
@@ -19,14 +29,22 @@ from services.common.contracts.dead_letter import (
 from services.common.contracts.topics import TopicSpec
 from services.common.logs import redact
 from services.common.runtime.cloudevents import (
+    CONTENT_TYPE_HEADER,
+    ORIGIN_TIME,
     CloudEvent,
     KafkaHeaders,
     headers_to_dict,
+    new_event_id,
     new_traceparent,
+    parse_time,
+    trace_id_of,
 )
 from services.common.runtime.envelope import Emit, Envelope
+from services.common.runtime.sealing import PayloadSealer, protect
 
 MAX_ERRORS_LISTED = 20
+SPEC_VERSION_BYTES = CE_SPEC_VERSION.encode()
+CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +81,11 @@ def decode(message: Message, spec: TopicSpec[Any]) -> Envelope[Any] | Undecodabl
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             kind = "undecodable"
         return Undecodable(message, kind, exc)
-    _, ts_ms = message.timestamp()
-    broker_time = (
-        datetime.fromtimestamp(ts_ms / 1000, UTC) if ts_ms and ts_ms > 0 else datetime.now(UTC)
-    )
+    headers = headers_to_dict(message.headers())
     event = CloudEvent.from_headers(
-        headers_to_dict(message.headers()),
-        fallback_id=f"{message.topic()}:{message.partition()}:{message.offset()}",
-        fallback_time=broker_time,
+        headers,
+        fallback_id=lambda: f"{message.topic()}:{message.partition()}:{message.offset()}",
+        fallback_time=lambda: _broker_time(message),
         fallback_subject=key,
     )
     return Envelope(
@@ -80,19 +95,39 @@ def decode(message: Message, spec: TopicSpec[Any]) -> Envelope[Any] | Undecodabl
         key=key,
         value=value,
         event=event,
+        origin_time=parse_time(headers.get(ORIGIN_TIME)),
     )
 
 
-def encode(emit: Emit, source: str) -> tuple[bytes, bytes, KafkaHeaders]:
-    """Key, value and CloudEvents headers for one emit; the trace continues from its cause."""
-    trace_id = emit.cause.event.trace_id if emit.cause else None
-    event = CloudEvent.new(
-        type=emit.topic.ce_type,
-        source=source,
-        subject=emit.key,
-        traceparent=new_traceparent(trace_id),
-    )
-    return emit.key.encode(), emit.value.model_dump_json().encode(), event.to_headers()
+def _broker_time(message: Message) -> datetime:
+    _, ts_ms = message.timestamp()
+    return datetime.fromtimestamp(ts_ms / 1000, UTC) if ts_ms and ts_ms > 0 else datetime.now(UTC)
+
+
+def encode(
+    emit: Emit, source: str, produced_at: datetime | None = None
+) -> tuple[bytes, bytes, KafkaHeaders]:
+    """Key, value and CloudEvents headers for one emit; the trace continues from its cause.
+
+    ``produced_at`` lets a batch stamp all its events with one clock reading. The headers are
+    assembled directly (not through ``CloudEvent``): this runs once per event on every hop.
+    """
+    now = produced_at or datetime.now(UTC)
+    key = emit.key.encode()
+    cause = emit.cause
+    origin = cause.origin if cause is not None else now
+    headers: KafkaHeaders = [
+        (CE_SPECVERSION, SPEC_VERSION_BYTES),
+        (CE_ID, new_event_id().encode()),
+        (CE_TYPE, emit.topic.ce_type.encode()),
+        (CE_SOURCE, source.encode()),
+        (CE_TIME, now.isoformat().encode()),
+        (CE_SUBJECT, key),
+        (TRACEPARENT, new_traceparent(cause.event.trace_id if cause else None).encode()),
+        (CONTENT_TYPE_HEADER, CONTENT_TYPE_BYTES),
+        (ORIGIN_TIME, origin.isoformat().encode()),
+    ]
+    return key, emit.value.model_dump_json().encode(), headers
 
 
 def dead_letter(
@@ -102,12 +137,21 @@ def dead_letter(
     kind: FailureKind,
     error: BaseException,
     attempts: int,
+    sensitive: bool = False,
+    sealer: PayloadSealer | None = None,
 ) -> DeadLetter:
-    """The dead-letter record for a failed input, with its provenance and the cause."""
+    """The dead-letter record for a failed input, with its provenance and the cause.
+
+    A value from a sensitive topic is sealed (or withheld without a key), never stored plain.
+    """
     errors = validation_messages(error) if isinstance(error, ValidationError) else []
     text = f"{len(errors)} validation error(s)" if errors else str(error)
     key = message.key()
     _, ts_ms = message.timestamp()
+    coordinates = f"{message.topic()}:{message.partition()}:{message.offset()}"
+    payload_b64, protection = protect(
+        message.value() or b"", sensitive=sensitive, sealer=sealer, context=coordinates
+    )
     return DeadLetter(
         stage=stage,
         failed_at=datetime.now(UTC),
@@ -126,13 +170,26 @@ def dead_letter(
             errors=[redact(line) for line in errors],
             attempts=attempts,
         ),
-        payload_b64=base64.b64encode(message.value() or b"").decode(),
+        payload_b64=payload_b64,
+        payload_protection=protection,
     )
 
 
-def provenance_headers(record: DeadLetter) -> KafkaHeaders:
-    """Headers that let tools filter dead letters without parsing the value."""
+def dead_letter_headers(record: DeadLetter, ce_type: str, source: str) -> KafkaHeaders:
+    """CloudEvents attributes plus provenance headers that let tools filter without parsing.
+
+    The trace of the failed event continues, so a dead letter shows up in the trace of the
+    application it belongs to.
+    """
+    original_trace = trace_id_of(record.original.headers.get(TRACEPARENT))
+    event = CloudEvent.new(
+        type=ce_type,
+        source=source,
+        subject=record.original.key or None,
+        traceparent=new_traceparent(original_trace),
+    )
     return [
+        *event.to_headers(),
         ("dlq_original_topic", record.original.topic.encode()),
         ("dlq_original_partition", str(record.original.partition).encode()),
         ("dlq_original_offset", str(record.original.offset).encode()),

@@ -7,6 +7,7 @@ It never touches Kafka, so it is tested with ordinary objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from services.common.contracts.base import EventModel
@@ -26,6 +27,12 @@ class Envelope(Generic[ValueT]):
     key: str | None
     value: ValueT
     event: CloudEvent
+    origin_time: datetime | None = None
+
+    @property
+    def origin(self) -> datetime:
+        """When the chain this event belongs to began (its own time if it is the first)."""
+        return self.origin_time or self.event.time
 
     @property
     def coordinates(self) -> str:

@@ -5,18 +5,32 @@ Kept apart from the Kafka loop so the failure policy can be read (and tested) on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
 from services.common.contracts.dead_letter import FailureKind
 from services.common.contracts.topics import ANY_WRITER, TopicSpec
 from services.common.errors import PermanentError, TransientError, WriterViolationError
+from services.common.logs import log_context
 from services.common.runtime.envelope import Emit, Envelope, Reject
 
 log = logging.getLogger(__name__)
+
+# Failures of infrastructure the handler leans on (Redis for ``Once``, HTTP clients) heal by
+# themselves; treating them as bugs would dead-letter good events during a short outage.
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    TransientError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
 
 Handler = Callable[[Sequence[Envelope[Any]]], Iterable[Emit | Reject]]
 
@@ -75,10 +89,11 @@ class HandlerInvoker:
         while True:
             attempt += 1
             try:
-                results = list(self._handler(batch))
+                with _context_of(batch):
+                    results = list(self._handler(batch))
                 self._collect(batch, results, outcome)
                 return
-            except TransientError as exc:
+            except _TRANSIENT as exc:
                 if attempt > self._policy.max_retries:
                     log.warning(
                         "transient failure persisted; dead-lettering the batch for replay",
@@ -130,3 +145,10 @@ class HandlerInvoker:
             raise PermanentError(
                 f"{spec.name} takes {spec.value_model.__name__}, got {type(emit.value).__name__}"
             )
+
+
+def _context_of(batch: list[Envelope[Any]]) -> contextlib.AbstractContextManager[None]:
+    """Log lines of a single-event call carry its application id and trace id."""
+    if len(batch) == 1:
+        return log_context(batch[0].key, batch[0].event.trace_id)
+    return contextlib.nullcontext()

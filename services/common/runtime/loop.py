@@ -22,7 +22,7 @@ import redis
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from services.common.contracts.dead_letter import DeadLetter
+from services.common.contracts.dead_letter import DeadLetter, FailureKind
 from services.common.contracts.topics import TopicSpec
 from services.common.health import HealthServer
 from services.common.idempotency import DuplicateFilter, key_of
@@ -31,6 +31,7 @@ from services.common.runtime.codec import Undecodable, dead_letter, decode
 from services.common.runtime.envelope import Envelope
 from services.common.runtime.handling import Handler, HandlerInvoker, Outcome, RetryPolicy
 from services.common.runtime.metrics import StageMetrics
+from services.common.runtime.sealing import PayloadSealer
 from services.common.runtime.settings import RuntimeSettings
 from services.common.runtime.transactions import BatchCommitter
 from services.common.settings import KafkaSettings, RedisSettings
@@ -102,6 +103,8 @@ class StageRuntime:
 
             dead_letters = Topics.DLQ
         self._dead_letters = dead_letters
+        seal_key = self._settings.dead_letter_seal_key
+        self._sealer = PayloadSealer(seal_key.get_secret_value()) if seal_key else None
         self._stop = threading.Event()
         self._assigned: set[tuple[str, int]] = set()
         self._next_offsets: dict[tuple[str, int], int] = {}
@@ -277,7 +280,7 @@ class StageRuntime:
         for message in records:
             decoded = decode(message, self._inputs[message.topic() or ""])
             if isinstance(decoded, Undecodable):
-                dead.append(self._dead_letter_for(decoded))
+                dead.append(self._dead_letter(decoded.message, decoded.kind, decoded.error, 1))
             else:
                 envelopes.append(decoded)
         dedup = self._dedup
@@ -286,13 +289,7 @@ class StageRuntime:
             outcome = self._invoke(fresh)
             failed = {f.envelope.coordinates for f in outcome.failures}
             dead.extend(
-                dead_letter(
-                    message=_message_of(records, f.envelope),
-                    stage=self.stage,
-                    kind=f.kind,
-                    error=f.error,
-                    attempts=f.attempts,
-                )
+                self._dead_letter(_message_of(records, f.envelope), f.kind, f.error, f.attempts)
                 for f in outcome.failures
             )
             given_up = [e for e in fresh if e.coordinates in failed]
@@ -325,13 +322,17 @@ class StageRuntime:
         log.warning("consumer error", extra={"error": error.str(), "code": error.code()})
         return False
 
-    def _dead_letter_for(self, failure: Undecodable) -> DeadLetter:
+    def _dead_letter(
+        self, message: Message, kind: FailureKind, error: BaseException, attempts: int
+    ) -> DeadLetter:
         return dead_letter(
-            message=failure.message,
+            message=message,
             stage=self.stage,
-            kind=failure.kind,
-            error=failure.error,
-            attempts=1,
+            kind=kind,
+            error=error,
+            attempts=attempts,
+            sensitive=self._inputs[message.topic() or ""].sensitive,
+            sealer=self._sealer,
         )
 
     def _account(
@@ -354,10 +355,13 @@ class StageRuntime:
         for topic, count in consumed.items():
             metrics.consumed.labels(stage, topic).inc(count)
         # Label lookups cost more than the observation itself: resolve each child once a batch.
-        latency_children = {t: metrics.end_to_end_seconds.labels(stage, t) for t in consumed}
+        age_children = {t: metrics.input_age_seconds.labels(stage, t) for t in consumed}
+        total_children = {t: metrics.end_to_end_seconds.labels(stage, t) for t in consumed}
         for envelope in envelopes:
-            latency = (now - envelope.event.time).total_seconds()
-            latency_children[envelope.topic].observe(max(latency, 0.0))
+            age = (now - envelope.event.time).total_seconds()
+            age_children[envelope.topic].observe(max(age, 0.0))
+            total = (now - envelope.origin).total_seconds()
+            total_children[envelope.topic].observe(max(total, 0.0))
         for topic, count in Counter(emit.topic.name for emit in outcome.emits).items():
             metrics.produced.labels(stage, topic).inc(count)
         for record in dead:
@@ -387,6 +391,10 @@ class StageRuntime:
             if high is None or high < 0:
                 continue
             position = self._next_offsets.get((topic, partition))
+            if position is None:
+                # Nothing committed by this instance yet: the fetch position is the best guess.
+                fetched = self._consumer.position([TopicPartition(topic, partition)])[0].offset
+                position = fetched if fetched >= 0 else None
             if position is not None:
                 lag = max(high - position, 0)
                 self._metrics.lag.labels(self.stage, topic, str(partition)).set(lag)

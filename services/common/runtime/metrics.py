@@ -62,9 +62,16 @@ class StageMetrics:
             buckets=(1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000),
             registry=self.registry,
         )
+        self.input_age_seconds = Histogram(
+            "prescreen_input_age_seconds",
+            "Input event time (ce_time, set by the previous stage) to this stage's commit.",
+            labels,
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.end_to_end_seconds = Histogram(
             "prescreen_end_to_end_latency_seconds",
-            "Event time (ce_time) to commit of this stage's output.",
+            "Start of the application's chain (prescreen_origin_time) to this stage's commit.",
             labels,
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,

@@ -25,7 +25,7 @@ from services.common.logs import configure_logging
 from services.common.runtime.envelope import Emit, Envelope, Reject
 from services.common.runtime.loop import StageRuntime
 from services.common.runtime.settings import RuntimeSettings
-from services.common.settings import KafkaSettings, RedisSettings
+from services.common.settings import KafkaSettings, RedisSettings, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=None)
     args = parser.parse_args(argv)
     configure_logging(args.stage, level="WARNING")
-    redis_settings = RedisSettings()
-    client = None if args.no_dedup else redis.Redis.from_url(redis_settings.url)
+    client = None if args.no_dedup else redis_client(RedisSettings())
     runtime = build_relay(
         stage=args.stage,
         input_topic=args.input,

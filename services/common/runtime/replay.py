@@ -2,8 +2,10 @@
 
 The dead-letter topic is read from its start up to its end at the time of the call. Each
 matching record's original bytes, key and headers are produced again; a Redis mark per
-dead-letter record keeps a second run from replaying it twice. If the replayed event fails
-again it becomes a new dead letter, which a later run can replay.
+dead-letter record, written once the broker acknowledged the copy, keeps later runs from
+replaying it again. A crash between that acknowledgement and the mark can replay one record
+twice; the consuming stage's duplicate filter drops the second copy. If the replayed event
+fails again it becomes a new dead letter, which a later run can replay.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from pydantic import ValidationError
 
 from services.common.contracts.dead_letter import DeadLetter
+from services.common.runtime.sealing import PayloadSealer
 from services.common.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ class ReplayReport:
     replayed: int = 0
     already_replayed: int = 0
     unreadable: int = 0
+    not_replayable: int = 0
     dry_run: bool = False
     replayed_records: list[dict[str, Any]] = field(default_factory=list)
 
@@ -61,6 +65,7 @@ class ReplayReport:
             "replayed": self.replayed,
             "already_replayed": self.already_replayed,
             "unreadable": self.unreadable,
+            "not_replayable": self.not_replayable,
             "dry_run": self.dry_run,
             "records": self.replayed_records,
         }
@@ -76,7 +81,14 @@ def replay_dead_letters(
     limit: int | None = None,
     dry_run: bool = False,
     timeout_s: float = 30.0,
+    mark_ttl_s: int = 30 * 24 * 3600,
+    sealer: PayloadSealer | None = None,
 ) -> ReplayReport:
+    """Replay matching dead letters; ``limit`` caps how many are (or would be) replayed.
+
+    Marks expire after ``mark_ttl_s`` — keep it at least the dead-letter topic's retention,
+    so a record still in the topic is never replayed twice.
+    """
     selection = selection or ReplayFilter()
     report = ReplayReport(dry_run=dry_run)
     consumer = Consumer(
@@ -93,7 +105,7 @@ def replay_dead_letters(
         pending = _assign_all(consumer, dead_letter_topic)
         deadline = time.monotonic() + timeout_s
         while pending and time.monotonic() < deadline:
-            if limit is not None and report.matched >= limit:
+            if limit is not None and len(report.replayed_records) >= limit:
                 break
             message = consumer.poll(0.5)
             if message is None:
@@ -104,7 +116,9 @@ def replay_dead_letters(
                     pending.discard(message.partition() or 0)
                     continue
                 raise KafkaException(error)
-            _replay_one(message, producer, redis_client, key_prefix, selection, report)
+            _replay_one(
+                message, producer, redis_client, key_prefix, selection, report, mark_ttl_s, sealer
+            )
         if pending:
             log.warning("replay stopped before the end of the dead-letter topic")
     finally:
@@ -133,6 +147,8 @@ def _replay_one(
     key_prefix: str,
     selection: ReplayFilter,
     report: ReplayReport,
+    mark_ttl_s: int,
+    sealer: PayloadSealer | None,
 ) -> None:
     report.scanned += 1
     try:
@@ -155,6 +171,14 @@ def _replay_one(
     if client.exists(marker):
         report.already_replayed += 1
         return
+    payload = payload_of(record, sealer)
+    if payload is None:
+        report.not_replayable += 1
+        log.warning(
+            "dead letter holds no replayable payload",
+            extra={"dead_letter": coordinates, "protection": record.payload_protection},
+        )
+        return
     if report.dry_run:
         report.replayed_records.append(summary)
         return
@@ -164,12 +188,24 @@ def _replay_one(
     headers.append((REPLAYED_FROM_HEADER, coordinates.encode()))
     producer.produce(
         record.original.topic,
-        base64.b64decode(record.payload_b64),
+        payload,
         record.original.key.encode() if record.original.key is not None else None,
         headers=headers,
     )
     if producer.flush(30) != 0:
         raise RuntimeError(f"replay of {coordinates} was not acknowledged")
-    client.set(marker, record.original.topic)
+    client.set(marker, record.original.topic, ex=mark_ttl_s)
     report.replayed += 1
     report.replayed_records.append(summary)
+
+
+def payload_of(record: DeadLetter, sealer: PayloadSealer | None) -> bytes | None:
+    """The original bytes, or None when they were withheld or the key to open them is missing."""
+    if record.payload_protection == "none":
+        return base64.b64decode(record.payload_b64)
+    if record.payload_protection == "sealed" and sealer is not None:
+        original = record.original
+        return sealer.open(
+            record.payload_b64, f"{original.topic}:{original.partition}:{original.offset}"
+        )
+    return None

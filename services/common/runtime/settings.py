@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,8 +31,22 @@ class RuntimeSettings(BaseSettings):
     health_port: int | None = Field(
         default=None, ge=0, le=65535, description="Serve /healthz /readyz /metrics; 0 = any port."
     )
-    liveness_stale_s: float = Field(default=60.0, gt=0)
+    liveness_stale_s: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "/healthz fails when the loop has not turned for this long. Keep it above the "
+            "slowest batch: handler time plus retries with backoff plus any Once lease wait."
+        ),
+    )
     lag_refresh_s: float = Field(default=5.0, gt=0)
+    dead_letter_seal_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 of 32 random bytes (`prescreen dlq new-key`). Dead letters of topics that "
+            "carry raw personal data are sealed with it; without it their payload is withheld."
+        ),
+    )
     linger_ms: int = Field(default=5, ge=0)
     fetch_wait_max_ms: int = Field(
         default=20,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -17,7 +18,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.topics import TopicSpec
 from services.common.runtime.cloudevents import KafkaHeaders
-from services.common.runtime.codec import encode, provenance_headers
+from services.common.runtime.codec import dead_letter_headers, encode
 from services.common.runtime.envelope import Emit
 from services.common.runtime.metrics import StageMetrics
 from services.common.runtime.settings import RuntimeSettings
@@ -79,15 +80,16 @@ class BatchCommitter:
         try:
             self._producer.begin_transaction()
             self._in_transaction = True
+            produced_at = datetime.now(UTC)
             for emit in emits:
-                key, value, headers = encode(emit, source)
+                key, value, headers = encode(emit, source, produced_at)
                 self._produce(emit.topic.name, key, value, headers)
             for record in dead_letters:
                 self._produce(
                     dead_letter_topic.name,
                     (record.original.key or "").encode(),
                     record.model_dump_json().encode(),
-                    provenance_headers(record),
+                    dead_letter_headers(record, dead_letter_topic.ce_type, source),
                 )
             # Inside the transaction, so a crash after it but before the commit only means
             # Kafka redelivers the batch, never that a dead letter's claim outlives its commit.

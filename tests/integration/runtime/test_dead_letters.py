@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 import redis
 
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.registry import Topics
-from services.common.runtime.relay import POISON, RelayEvent, build_relay
+from services.common.runtime import StageRuntime
+from services.common.runtime.relay import POISON, RelayEvent, RelayHandler, build_relay, relay_topic
 from services.common.runtime.replay import REPLAYED_FROM_HEADER, ReplayFilter, replay_dead_letters
+from services.common.runtime.sealing import PayloadSealer, new_key
 from services.common.runtime.settings import RuntimeSettings
 from services.common.settings import KafkaSettings, RedisSettings
 from tests.integration.runtime.support import (
@@ -118,3 +121,54 @@ def test_poison_event_is_dead_lettered_while_neighbours_flow_then_replayed(
     inputs = read_committed(kafka_bootstrap, source, expected=len(values) + 1, timeout_s=30)
     replayed = [h for _k, _v, h in inputs if REPLAYED_FROM_HEADER in h]
     assert len(replayed) == 1 and replayed[0][REPLAYED_FROM_HEADER].startswith(b"loan.dlq.v1:")
+
+
+def test_sensitive_dead_letters_are_sealed_and_replay_with_the_key(
+    kafka_bootstrap: str, redis_url: str, unique_name: str
+) -> None:
+    source, sink = f"{unique_name}.in", f"{unique_name}.out"
+    make_topics(kafka_bootstrap, source, sink, partitions=1)
+    make_topics(kafka_bootstrap, Topics.DLQ.name, partitions=3)
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    client = redis.Redis.from_url(redis_url)
+    key = new_key()
+    sensitive_input = dataclasses.replace(relay_topic(source, writer="upstream"), sensitive=True)
+    output = relay_topic(sink, writer=unique_name)
+
+    poison = relay_events(1)[0].model_copy(update={"payload": POISON})
+    raw = poison.model_dump_json().encode()
+    produce(kafka_bootstrap, source, [(poison.event_id, raw)])
+
+    def stage(reject: bool) -> StageRuntime:
+        return StageRuntime(
+            service=unique_name,
+            inputs=[sensitive_input],
+            handler=RelayHandler(output, reject_poison=reject),
+            kafka=kafka,
+            redis_client=client,
+            settings=RuntimeSettings(instance_id="t0", dead_letter_seal_key=key),  # type: ignore[arg-type]
+        )
+
+    assert stage(reject=True).run(max_events=1, timeout=60).dead_lettered == 1
+    [(letter, _headers)] = dead_letters_of(kafka_bootstrap, unique_name, expected=1)
+    assert letter.payload_protection == "sealed"
+    assert POISON.encode() not in base64.b64decode(letter.payload_b64)
+
+    without_key = replay_dead_letters(
+        kafka=kafka,
+        redis_client=client,
+        dead_letter_topic=Topics.DLQ.name,
+        selection=ReplayFilter(stage=unique_name),
+    )
+    assert (without_key.replayed, without_key.not_replayable) == (0, 1)
+    with_key = replay_dead_letters(
+        kafka=kafka,
+        redis_client=client,
+        dead_letter_topic=Topics.DLQ.name,
+        selection=ReplayFilter(stage=unique_name),
+        sealer=PayloadSealer(key),
+    )
+    assert with_key.replayed == 1
+    assert stage(reject=False).run(max_events=1, timeout=60).produced == 1
+    [(_k, value, _h)] = read_committed(kafka_bootstrap, sink, expected=1, timeout_s=20)
+    assert RelayEvent.model_validate_json(value or b"").event_id == poison.event_id

@@ -278,3 +278,73 @@ def test_cli_check_fails_and_explains_on_stale_files(committed_copy: Path) -> No
     result = json.loads(as_json.output.strip().splitlines()[-1])
     assert result["ok"] is False
     assert result["stale"] == [f"{Topics.SCORED.name}.json: differs from the current models"]
+
+
+def _asyncapi_message(spec: Any) -> dict[str, Any]:
+    document = yaml.safe_load((COMMITTED / ASYNCAPI_FILE).read_text(encoding="utf-8"))
+    message: dict[str, Any] = document["components"]["messages"][spec.value_model.__name__]
+    return message
+
+
+@pytest.mark.parametrize("spec", Topics.all(), ids=lambda spec: spec.name)
+def test_every_topic_documents_the_optional_origin_time_header(spec: Any) -> None:
+    headers = _asyncapi_message(spec)["headers"]
+    origin = headers["properties"]["prescreen_origin_time"]
+    assert origin["type"] == "string"
+    assert origin["format"] == "date-time"
+    assert "prescreen_origin_time" not in headers.get("required", [])
+
+
+DLQ_PROVENANCE_HEADERS = (
+    "dlq_original_topic",
+    "dlq_original_partition",
+    "dlq_original_offset",
+    "dlq_stage",
+    "dlq_error_class",
+    "dlq_error_message",
+    "dlq_failure_kind",
+)
+
+
+def test_dead_letters_document_their_provenance_headers() -> None:
+    message = _asyncapi_message(Topics.DLQ)
+    headers = message["headers"]
+    properties = headers["properties"]
+    for name in (*DLQ_PROVENANCE_HEADERS, "ce_id", "ce_type", "ce_source", "traceparent"):
+        assert name in headers["required"], name
+    for name in DLQ_PROVENANCE_HEADERS:
+        assert properties[name]["type"] == "string", name
+        assert properties[name]["description"], name
+    assert properties["ce_type"]["const"] == Topics.DLQ.ce_type
+    assert properties["dlq_error_message"]["maxLength"] == 500
+    assert properties["dlq_failure_kind"]["enum"] == [
+        "undecodable",
+        "invalid",
+        "handler_error",
+        "retries_exhausted",
+        "rejected",
+    ]
+    # A record without a key gives a dead letter without a subject and with an empty key.
+    assert "ce_subject" not in headers["required"]
+    key = message["bindings"]["kafka"]["key"]
+    assert "format" not in key
+    assert "failed record's own key" in key["description"]
+
+
+def test_dead_letter_headers_match_what_the_runtime_writes() -> None:
+    from services.common.runtime.codec import dead_letter_headers
+
+    written = dead_letter_headers(_dead_letter(), Topics.DLQ.ce_type, "/loan-prescreen/fraud")
+    validator = jsonschema.Draft202012Validator(
+        _asyncapi_message(Topics.DLQ)["headers"],
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+    as_text = {
+        name: value.decode() if isinstance(value, bytes) else value for name, value in written
+    }
+    assert [error.message for error in validator.iter_errors(as_text)] == []
+
+
+def test_other_topics_keep_a_uuid_key() -> None:
+    key = _asyncapi_message(Topics.RECEIVED)["bindings"]["kafka"]["key"]
+    assert key["format"] == "uuid"

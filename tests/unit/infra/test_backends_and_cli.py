@@ -41,7 +41,10 @@ def test_status_json_when_nothing_runs(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("PRESCREEN_STATE_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["status", "--json"])
     assert result.exit_code == 0, result.output
-    status = json.loads(result.output)
+    lines = result.stdout.strip().splitlines()
+    # One JSON object on one line, and it is the last line.
+    assert lines[-1].startswith("{") and lines[-1].endswith("}")
+    status = json.loads(lines[-1])
     assert set(status) == {"kafka", "redis"}
     for name, entry in status.items():
         assert entry["running"] is False

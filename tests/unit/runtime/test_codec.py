@@ -10,7 +10,13 @@ from confluent_kafka import Message
 
 from services.common.contracts.cloudevents import HEADER_NAMES, CloudEventHeaders
 from services.common.runtime.cloudevents import CloudEvent, headers_to_dict
-from services.common.runtime.codec import Undecodable, dead_letter, decode, encode
+from services.common.runtime.codec import (
+    Undecodable,
+    dead_letter,
+    dead_letter_headers,
+    decode,
+    encode,
+)
 from services.common.runtime.envelope import Emit, Envelope
 from services.common.runtime.relay import RelayEvent, relay_topic
 
@@ -94,3 +100,45 @@ def test_encode_continues_the_trace_of_the_cause() -> None:
     assert attributes["ce_id"] != cause.event.id
     # The headers satisfy the documented CloudEvents contract (schemas/asyncapi.yaml).
     CloudEventHeaders.model_validate({name: attributes[name] for name in HEADER_NAMES})
+
+
+def test_origin_time_is_carried_forward_through_every_hop() -> None:
+    first = decode(record(GOOD), SPEC)
+    assert isinstance(first, Envelope)
+    out = relay_topic("out.v1", writer="relay")
+    _key, value, headers = encode(Emit.following(first, out, first.value), "/loan-prescreen/a")
+    second = decode(
+        Message(
+            topic="out.v1",
+            partition=0,
+            offset=1,
+            key=b"a-1",
+            value=value,
+            headers=headers,
+            timestamp=(1, 1_800_000_000_000),
+        ),  # type: ignore[arg-type]
+        out,
+    )
+    assert isinstance(second, Envelope)
+    # The second hop's own event time is new; its origin is still the first record's time.
+    assert second.event.time != first.event.time
+    assert second.origin == first.origin == datetime.fromtimestamp(1_700_000_000, UTC)
+
+
+def test_dead_letters_carry_cloudevents_and_provenance_headers() -> None:
+    traced = CloudEvent.new(type="t", source="s", subject="a-1")
+    failure = decode(record(b"{oops", traced.to_headers()), SPEC)  # type: ignore[arg-type]
+    assert isinstance(failure, Undecodable)
+    letter = dead_letter(
+        message=failure.message, stage="relay", kind=failure.kind, error=failure.error, attempts=1
+    )
+    headers = headers_to_dict(
+        dead_letter_headers(letter, "com.loanprescreen.dead-letter.v1", "/loan-prescreen/relay")
+    )
+    CloudEventHeaders.model_validate({name: headers[name] for name in HEADER_NAMES})
+    assert headers["ce_subject"] == "a-1"
+    assert headers["traceparent"].split("-")[1] == traced.trace_id
+    assert headers["dlq_original_topic"] == "in.v1"
+    assert headers["dlq_original_offset"] == "41"
+    assert headers["dlq_failure_kind"] == "undecodable"
+    assert headers["dlq_stage"] == "relay"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+import redis
 
 from services.common.contracts.base import EventModel
 from services.common.errors import TransientError, WriterViolationError
@@ -125,3 +126,19 @@ class CloudEventish(EventModel):
 @pytest.mark.parametrize("attempt,expected", [(1, 0.1), (2, 0.2), (3, 0.4), (10, 1.0)])
 def test_backoff_is_capped(attempt: int, expected: float) -> None:
     assert RetryPolicy(5, 0.1, 1.0).delay(attempt) == pytest.approx(expected)
+
+
+def test_a_redis_outage_inside_the_handler_is_transient_not_a_bug() -> None:
+    calls = 0
+
+    def uses_redis(batch: Sequence[Envelope[Any]]) -> list[Emit]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise redis.ConnectionError("connection refused")
+        return [Emit.following(e, OUT, e.value) for e in batch]
+
+    run, sleeps = invoker(uses_redis)
+    outcome = run([envelope(0)])
+    assert len(outcome.emits) == 1 and outcome.failures == []
+    assert len(sleeps) == 1
