@@ -24,6 +24,9 @@ def runtime(
         float, typer.Option(min=0.05, max=1.0, help="Fixed-rate phase speed, of the full speed.")
     ] = 0.5,
     dedup: Annotated[bool, typer.Option(help="Redis business-duplicate marks on.")] = True,
+    compression: Annotated[
+        str, typer.Option(help="Producer compression of every stage: none, lz4, zstd, ...")
+    ] = "lz4",
     bootstrap: Annotated[
         str | None,
         typer.Option(help="Use this broker (loopback only); default: start a private one."),
@@ -40,12 +43,18 @@ def runtime(
         batch_max_events=batch,
         fixed_rate_fraction=fixed_rate_fraction,
         dedup=dedup,
+        compression=compression,
     )
-    result = run_runtime_bench(
-        config,
-        bootstrap=bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
-        redis_url=redis_url or os.environ.get("REDIS_URL"),
-    )
+    if compression not in {"none", "gzip", "snappy", "lz4", "zstd"}:
+        raise typer.BadParameter("compression must be none, gzip, snappy, lz4 or zstd")
+    bootstrap = bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    redis_url = redis_url or os.environ.get("REDIS_URL")
+    if bool(bootstrap) != bool(redis_url):
+        raise typer.BadParameter(
+            "give both a broker and a Redis URL (options or KAFKA_BOOTSTRAP_SERVERS/REDIS_URL), "
+            "or neither to start private ones"
+        )
+    result = run_runtime_bench(config, bootstrap=bootstrap, redis_url=redis_url)
     if json_output:
         typer.echo(orjson.dumps(result).decode())
         return
