@@ -29,7 +29,7 @@ install: ## Install the locked Python environment (with the dev group); installs
 lint: ## Ruff (lint + format check) and mypy
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy services
+	$(UV) run mypy services tests
 
 test: ## Lint, then unit, then integration and e2e tests (in that order, stopping at a failure)
 	$(MAKE) --no-print-directory lint

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import orjson
 import typer
@@ -54,9 +56,30 @@ def runtime(
             "give both a broker and a Redis URL (options or KAFKA_BOOTSTRAP_SERVERS/REDIS_URL), "
             "or neither to start private ones"
         )
+    for address in (bootstrap, redis_url):
+        if address and not _is_loopback(address):
+            raise typer.BadParameter(f"benchmarks only run against loopback servers: {address}")
     result = run_runtime_bench(config, bootstrap=bootstrap, redis_url=redis_url)
     if json_output:
         typer.echo(orjson.dumps(result).decode())
         return
     for name, value in result.items():
         typer.echo(f"{name:>20}: {value}")
+
+
+def _is_loopback(address: str) -> bool:
+    """True when every host in a bootstrap list or URL is a loopback address."""
+    hosts = []
+    for part in address.split(","):
+        netloc = urlsplit(part if "://" in part else f"//{part}").hostname or ""
+        hosts.append(netloc)
+    return all(_loopback_host(host) for host in hosts)
+
+
+def _loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

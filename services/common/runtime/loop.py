@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -70,7 +70,11 @@ class StageRuntime:
         dead_letters: TopicSpec[DeadLetter] | None = None,
         dedup_key: Any = key_of,
         metrics_registry: CollectorRegistry | None = None,
+        in_transaction_hook: Callable[[], None] | None = None,
     ) -> None:
+        """``in_transaction_hook`` runs inside each open transaction after the outputs were
+        handed to the producer and before the commit — for fault-injection tests that need a
+        crash to land mid-transaction, and for tracing."""
         if not inputs:
             raise ValueError("a stage needs at least one input topic")
         self.service = service
@@ -103,6 +107,7 @@ class StageRuntime:
 
             dead_letters = Topics.DLQ
         self._dead_letters = dead_letters
+        self._in_transaction_hook = in_transaction_hook
         seal_key = self._settings.dead_letter_seal_key
         self._sealer = PayloadSealer(seal_key.get_secret_value()) if seal_key else None
         self._stop = threading.Event()
@@ -124,6 +129,11 @@ class StageRuntime:
     @property
     def health_port(self) -> int | None:
         return self._health.port if self._health else None
+
+    def flush_producer(self) -> None:
+        """Send produced records to the broker now; for hooks that run mid-transaction."""
+        if self._committer is not None:
+            self._committer.flush()
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it and exit (signal-safe)."""
@@ -299,7 +309,7 @@ class StageRuntime:
                 dead_letters=dead,
                 dead_letter_topic=self._dead_letters,
                 source=f"/loan-prescreen/{self.stage}",
-                before_commit=(lambda: dedup.release(given_up)) if dedup and given_up else _nothing,
+                before_commit=lambda: self._before_commit(given_up),
             )
         except redis.RedisError as exc:
             log.warning("batch not committed; rewinding", extra={"error_class": type(exc).__name__})
@@ -310,6 +320,12 @@ class StageRuntime:
             self.stats.aborted += 1
             return
         self._account(records, envelopes, duplicates, outcome, dead, started)
+
+    def _before_commit(self, given_up: list[Envelope[Any]]) -> None:
+        if self._dedup is not None and given_up:
+            self._dedup.release(given_up)
+        if self._in_transaction_hook is not None:
+            self._in_transaction_hook()
 
     def _usable(self, message: Message) -> bool:
         error = message.error()
@@ -398,10 +414,6 @@ class StageRuntime:
             if position is not None:
                 lag = max(high - position, 0)
                 self._metrics.lag.labels(self.stage, topic, str(partition)).set(lag)
-
-
-def _nothing() -> None:
-    return None
 
 
 def _message_of(records: list[Message], envelope: Envelope[Any]) -> Message:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -80,16 +81,25 @@ def build_relay(
     redis_client: redis.Redis | None = None,
     settings: RuntimeSettings | None = None,
     reject_poison: bool = False,
+    dwell_in_transaction_s: float = 0.0,
 ) -> StageRuntime:
     output = relay_topic(output_topic, writer=stage)
-    return StageRuntime(
+
+    def dwell() -> None:
+        # Flush first so the open transaction's records really sit on the broker while we wait.
+        runtime.flush_producer()
+        time.sleep(dwell_in_transaction_s)
+
+    runtime = StageRuntime(
         service=stage,
         inputs=[relay_topic(input_topic, writer="upstream")],
         handler=RelayHandler(output, reject_poison=reject_poison),
         kafka=kafka,
         redis_client=redis_client,
         settings=settings,
+        in_transaction_hook=dwell if dwell_in_transaction_s > 0 else None,
     )
+    return runtime
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -99,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--output", required=True)
     parser.add_argument("--reject-poison", action="store_true")
     parser.add_argument("--no-dedup", action="store_true", help="Skip the Redis duplicate filter.")
+    parser.add_argument(
+        "--dwell-in-transaction-ms",
+        type=float,
+        default=0.0,
+        help="Fault injection: hold each open transaction this long before committing.",
+    )
     parser.add_argument("--max-events", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=None)
     args = parser.parse_args(argv)
@@ -110,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         output_topic=args.output,
         redis_client=client,
         reject_poison=args.reject_poison,
+        dwell_in_transaction_s=args.dwell_in_transaction_ms / 1000,
     )
     runtime.install_signal_handlers()
     stats = runtime.run(max_events=args.max_events, timeout=args.timeout)

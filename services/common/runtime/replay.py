@@ -21,7 +21,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from pydantic import ValidationError
 
 from services.common.contracts.dead_letter import DeadLetter
-from services.common.runtime.sealing import PayloadSealer
+from services.common.runtime.sealing import PayloadSealer, SealError
 from services.common.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -81,13 +81,13 @@ def replay_dead_letters(
     limit: int | None = None,
     dry_run: bool = False,
     timeout_s: float = 30.0,
-    mark_ttl_s: int = 30 * 24 * 3600,
+    mark_ttl_s: int = 60 * 24 * 3600,
     sealer: PayloadSealer | None = None,
 ) -> ReplayReport:
     """Replay matching dead letters; ``limit`` caps how many are (or would be) replayed.
 
-    Marks expire after ``mark_ttl_s`` — keep it at least the dead-letter topic's retention,
-    so a record still in the topic is never replayed twice.
+    Marks expire after ``mark_ttl_s`` — keep it well above the dead-letter topic's retention
+    (30 days), since Kafka deletes whole segments and may keep a record a little longer.
     """
     selection = selection or ReplayFilter()
     report = ReplayReport(dry_run=dry_run)
@@ -171,7 +171,11 @@ def _replay_one(
     if client.exists(marker):
         report.already_replayed += 1
         return
-    payload = payload_of(record, sealer)
+    try:
+        payload = payload_of(record, sealer)
+    except SealError:
+        # A rotated or wrong key: report it and go on with the other dead letters.
+        payload = None
     if payload is None:
         report.not_replayable += 1
         log.warning(

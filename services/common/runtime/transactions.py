@@ -61,6 +61,10 @@ class BatchCommitter:
         producer.init_transactions(_CALL_TIMEOUT_S)
         return producer
 
+    def flush(self) -> None:
+        """Deliver what was produced so far (inside the open transaction, if any)."""
+        self._producer.flush(_CALL_TIMEOUT_S)
+
     def close(self) -> None:
         if self._in_transaction:
             self.abort_open_transaction()

@@ -8,6 +8,7 @@ the side effect returned and before the Kafka transaction commits: the worst mom
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import time
 from collections.abc import Sequence
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         emits = []
         for envelope in batch:
             event: RelayEvent = envelope.value
-            receipt = once(f"notify:{event.event_id}", lambda event=event: notify(event))
+            receipt = once(f"notify:{event.event_id}", functools.partial(notify, event))
             if args.crash_after_call:
                 os._exit(17)
             emits.append(

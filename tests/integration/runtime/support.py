@@ -82,8 +82,9 @@ def read_committed(
     timeout_s: float,
     settle_s: float = 2.0,
     on_record: Callable[[int], None] | None = None,
+    isolation: str = "read_committed",
 ) -> list[tuple[bytes | None, bytes | None, dict[str, bytes]]]:
-    """Read a topic from the start as a read_committed consumer.
+    """Read a topic from the start as a read_committed consumer (or ``isolation``).
 
     Stops ``settle_s`` after ``expected`` records arrived (so extra, duplicated records would
     still be seen) or at the timeout.
@@ -92,7 +93,7 @@ def read_committed(
         {
             "bootstrap.servers": bootstrap,
             "group.id": f"reader-{uuid.uuid4().hex}",
-            "isolation.level": "read_committed",
+            "isolation.level": isolation,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
         }
@@ -108,7 +109,9 @@ def read_committed(
             for message in consumer.consume(1000, 0.2):
                 if message.error():
                     continue
-                headers = {k: v for k, v in (message.headers() or []) if isinstance(v, bytes)}
+                raw_headers = message.headers() or []
+                pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+                headers = {k: v for k, v in pairs if isinstance(v, bytes)}
                 records.append((message.key(), message.value(), headers))
                 if on_record:
                     on_record(len(records))

@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 import redis
+from pydantic import SecretStr
 
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.registry import Topics
@@ -146,7 +147,7 @@ def test_sensitive_dead_letters_are_sealed_and_replay_with_the_key(
             handler=RelayHandler(output, reject_poison=reject),
             kafka=kafka,
             redis_client=client,
-            settings=RuntimeSettings(instance_id="t0", dead_letter_seal_key=key),  # type: ignore[arg-type]
+            settings=RuntimeSettings(instance_id="t0", dead_letter_seal_key=SecretStr(key)),
         )
 
     assert stage(reject=True).run(max_events=1, timeout=60).dead_lettered == 1

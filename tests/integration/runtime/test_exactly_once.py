@@ -24,14 +24,24 @@ EVENTS = 10_000
 
 
 @pytest.mark.parametrize(
-    "dedup", [True, False], ids=["with-redis-dedup", "kafka-transactions-only"]
+    ("dedup", "dwell_ms"),
+    [(True, 0), (False, 150)],
+    ids=["with-redis-dedup", "transactions-only-killed-mid-transaction"],
 )
 def test_chain_survives_sigkill_with_exact_set_equality(
-    kafka_bootstrap: str, redis_url: str, unique_name: str, tmp_path: Path, dedup: bool
+    kafka_bootstrap: str,
+    redis_url: str,
+    unique_name: str,
+    tmp_path: Path,
+    dedup: bool,
+    dwell_ms: int,
 ) -> None:
     source, middle, sink = (f"{unique_name}.{n}" for n in ("in", "mid", "out"))
     make_topics(kafka_bootstrap, source, middle, sink, partitions=3)
+    # Without dedup, only Kafka transactions stand between a crash and a duplicate. Holding
+    # each transaction open (records already on the broker) makes every kill land inside one.
     extra = [] if dedup else ["--no-dedup"]
+    extra += ["--dwell-in-transaction-ms", str(dwell_ms)]
 
     def stage(name: str, src: str, dst: str) -> StageProcess:
         return StageProcess(
@@ -92,3 +102,27 @@ def test_chain_survives_sigkill_with_exact_set_equality(
     assert set(counts) == {e.event_id for e in events}, "lost events"
     assert len(records) == EVENTS
     assert {e.hops for e in received} == {2}
+    if dwell_ms:
+        # The kills really did abort transactions whose records had reached the broker: a
+        # read_uncommitted reader sees them, the read_committed reader above did not.
+        raw = len(
+            read_committed(
+                kafka_bootstrap,
+                middle,
+                expected=10**9,
+                timeout_s=8,
+                settle_s=0,
+                isolation="read_uncommitted",
+            )
+        )
+        raw += len(
+            read_committed(
+                kafka_bootstrap,
+                sink,
+                expected=10**9,
+                timeout_s=8,
+                settle_s=0,
+                isolation="read_uncommitted",
+            )
+        )
+        assert raw > 2 * EVENTS, "no kill landed inside a transaction"

@@ -42,7 +42,7 @@ def test_constructor_arguments_use_field_names() -> None:
 
 def test_placeholder_secret_fails_fast() -> None:
     with pytest.raises(ValueError, match="placeholder"):
-        KafkaSettings(sasl_password="changeme")  # type: ignore[arg-type]
+        KafkaSettings(sasl_password="changeme")
 
 
 def test_sasl_settings_reach_the_client_config() -> None:
@@ -51,7 +51,7 @@ def test_sasl_settings_reach_the_client_config() -> None:
         security_protocol="SASL_SSL",
         sasl_mechanism="SCRAM-SHA-512",
         sasl_username="fraud",
-        sasl_password="s3cr3t-value",  # type: ignore[arg-type]
+        sasl_password="s3cr3t-value",
     ).client_config()
     assert config["security.protocol"] == "SASL_SSL"
     assert config["sasl.password"] == "s3cr3t-value"

@@ -9,7 +9,7 @@ import orjson
 from confluent_kafka import Message
 
 from services.common.contracts.cloudevents import HEADER_NAMES, CloudEventHeaders
-from services.common.runtime.cloudevents import CloudEvent, headers_to_dict
+from services.common.runtime.cloudevents import CloudEvent, KafkaHeaders, headers_to_dict
 from services.common.runtime.codec import (
     Undecodable,
     dead_letter,
@@ -24,7 +24,7 @@ SPEC = relay_topic("in.v1", writer="upstream")
 GOOD = orjson.dumps({"event_id": "a-1", "sequence": 1, "created_ns": 5, "payload": "x"})
 
 
-def record(value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> Message:
+def record(value: bytes | None, headers: KafkaHeaders | None = None) -> Message:
     return Message(
         topic="in.v1",
         partition=2,
@@ -49,7 +49,7 @@ def test_valid_record_becomes_an_envelope_with_filled_in_attributes() -> None:
 
 def test_cloudevents_headers_are_read() -> None:
     event = CloudEvent.new(type="t.v1", source="/loan-prescreen/ingest", subject="a-1")
-    envelope = decode(record(GOOD, event.to_headers()), SPEC)  # type: ignore[arg-type]
+    envelope = decode(record(GOOD, event.to_headers()), SPEC)
     assert isinstance(envelope, Envelope)
     assert envelope.event.id == event.id
     assert envelope.event.trace_id == event.trace_id
@@ -86,7 +86,7 @@ def test_dead_letter_keeps_provenance_field_paths_and_exact_bytes_but_no_input()
 def test_encode_continues_the_trace_of_the_cause() -> None:
     cause = decode(
         record(GOOD, CloudEvent.new(type="t", source="s", subject="a-1").to_headers()), SPEC
-    )  # type: ignore[arg-type]
+    )
     assert isinstance(cause, Envelope)
     out = relay_topic("out.v1", writer="relay")
     key, value, headers = encode(Emit.following(cause, out, cause.value), "/loan-prescreen/relay")
@@ -116,7 +116,7 @@ def test_origin_time_is_carried_forward_through_every_hop() -> None:
             value=value,
             headers=headers,
             timestamp=(1, 1_800_000_000_000),
-        ),  # type: ignore[arg-type]
+        ),
         out,
     )
     assert isinstance(second, Envelope)
@@ -127,7 +127,7 @@ def test_origin_time_is_carried_forward_through_every_hop() -> None:
 
 def test_dead_letters_carry_cloudevents_and_provenance_headers() -> None:
     traced = CloudEvent.new(type="t", source="s", subject="a-1")
-    failure = decode(record(b"{oops", traced.to_headers()), SPEC)  # type: ignore[arg-type]
+    failure = decode(record(b"{oops", traced.to_headers()), SPEC)
     assert isinstance(failure, Undecodable)
     letter = dead_letter(
         message=failure.message, stage="relay", kind=failure.kind, error=failure.error, attempts=1
