@@ -40,7 +40,9 @@ class BatchCommitter:
         settings: RuntimeSettings,
         consumer: Consumer,
         metrics: StageMetrics,
+        producer_factory: Callable[[dict[str, Any]], Producer] = Producer,
     ) -> None:
+        self._producer_factory = producer_factory
         self._config: dict[str, Any] = {
             **kafka.client_config(),
             "transactional.id": transactional_id,
@@ -55,7 +57,7 @@ class BatchCommitter:
         self._producer = self._new_producer()
 
     def _new_producer(self) -> Producer:
-        producer = Producer(self._config)
+        producer = self._producer_factory(self._config)
         # Also fences any zombie that still holds this transactional id and aborts its
         # open transaction, so read_committed consumers are not held back by it.
         producer.init_transactions(_CALL_TIMEOUT_S)
