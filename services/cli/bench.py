@@ -26,6 +26,9 @@ def runtime(
         float, typer.Option(min=0.05, max=1.0, help="Fixed-rate phase speed, of the full speed.")
     ] = 0.5,
     dedup: Annotated[bool, typer.Option(help="Redis business-duplicate marks on.")] = True,
+    warmup: Annotated[
+        float, typer.Option(min=0, help="Seconds of untimed traffic before measuring.")
+    ] = 45.0,
     compression: Annotated[
         str, typer.Option(help="Producer compression of every stage: none, lz4, zstd, ...")
     ] = "lz4",
@@ -46,6 +49,7 @@ def runtime(
         fixed_rate_fraction=fixed_rate_fraction,
         dedup=dedup,
         compression=compression,
+        warmup_s=warmup,
     )
     if compression not in {"none", "gzip", "snappy", "lz4", "zstd"}:
         raise typer.BadParameter("compression must be none, gzip, snappy, lz4 or zstd")
