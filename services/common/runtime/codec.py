@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import Message
 from pydantic import ValidationError
@@ -104,28 +104,40 @@ def _broker_time(message: Message) -> datetime:
     return datetime.fromtimestamp(ts_ms / 1000, UTC) if ts_ms and ts_ms > 0 else datetime.now(UTC)
 
 
+class Stamp(NamedTuple):
+    """One clock reading for a whole batch, with its RFC 3339 text computed once."""
+
+    time: datetime
+    text: bytes
+
+    @classmethod
+    def now(cls) -> Stamp:
+        time = datetime.now(UTC)
+        return cls(time, time.isoformat().encode())
+
+
 def encode(
-    emit: Emit, source: str, produced_at: datetime | None = None
+    emit: Emit, source: str, stamp: Stamp | None = None
 ) -> tuple[bytes, bytes, KafkaHeaders]:
     """Key, value and CloudEvents headers for one emit; the trace continues from its cause.
 
-    ``produced_at`` lets a batch stamp all its events with one clock reading. The headers are
-    assembled directly (not through ``CloudEvent``): this runs once per event on every hop.
+    The headers are assembled directly (not through ``CloudEvent``) and the batch shares one
+    ``stamp``: this runs once per event on every hop.
     """
-    now = produced_at or datetime.now(UTC)
+    stamp = stamp or Stamp.now()
     key = emit.key.encode()
     cause = emit.cause
-    origin = cause.origin if cause is not None else now
+    origin = cause.origin.isoformat().encode() if cause is not None else stamp.text
     headers: KafkaHeaders = [
         (CE_SPECVERSION, SPEC_VERSION_BYTES),
         (CE_ID, new_event_id().encode()),
         (CE_TYPE, emit.topic.ce_type.encode()),
         (CE_SOURCE, source.encode()),
-        (CE_TIME, now.isoformat().encode()),
+        (CE_TIME, stamp.text),
         (CE_SUBJECT, key),
         (TRACEPARENT, new_traceparent(cause.event.trace_id if cause else None).encode()),
         (CONTENT_TYPE_HEADER, CONTENT_TYPE_BYTES),
-        (ORIGIN_TIME, origin.isoformat().encode()),
+        (ORIGIN_TIME, origin),
     ]
     return key, emit.value.model_dump_json().encode(), headers
 

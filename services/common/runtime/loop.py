@@ -30,7 +30,7 @@ from services.common.logs import log_context
 from services.common.runtime.codec import Undecodable, dead_letter, decode
 from services.common.runtime.envelope import Envelope
 from services.common.runtime.handling import Handler, HandlerInvoker, Outcome, RetryPolicy
-from services.common.runtime.metrics import StageMetrics
+from services.common.runtime.metrics import StageMetrics, observe_all
 from services.common.runtime.sealing import PayloadSealer
 from services.common.runtime.settings import RuntimeSettings
 from services.common.runtime.transactions import BatchCommitter
@@ -371,13 +371,14 @@ class StageRuntime:
         for topic, count in consumed.items():
             metrics.consumed.labels(stage, topic).inc(count)
         # Label lookups cost more than the observation itself: resolve each child once a batch.
-        age_children = {t: metrics.input_age_seconds.labels(stage, t) for t in consumed}
-        total_children = {t: metrics.end_to_end_seconds.labels(stage, t) for t in consumed}
+        ages: dict[str, list[float]] = {t: [] for t in consumed}
+        totals: dict[str, list[float]] = {t: [] for t in consumed}
         for envelope in envelopes:
-            age = (now - envelope.event.time).total_seconds()
-            age_children[envelope.topic].observe(max(age, 0.0))
-            total = (now - envelope.origin).total_seconds()
-            total_children[envelope.topic].observe(max(total, 0.0))
+            ages[envelope.topic].append(max((now - envelope.event.time).total_seconds(), 0.0))
+            totals[envelope.topic].append(max((now - envelope.origin).total_seconds(), 0.0))
+        for topic in consumed:
+            observe_all(metrics.input_age_seconds.labels(stage, topic), ages[topic])
+            observe_all(metrics.end_to_end_seconds.labels(stage, topic), totals[topic])
         for topic, count in Counter(emit.topic.name for emit in outcome.emits).items():
             metrics.produced.labels(stage, topic).inc(count)
         for record in dead:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import Counter as CounterMetric
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 _BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -15,34 +20,34 @@ class StageMetrics:
         self.registry = registry or CollectorRegistry()
         self.stage = stage
         labels = ["stage", "topic"]
-        self.consumed = Counter(
+        self.consumed = CounterMetric(
             "prescreen_events_consumed", "Records read from Kafka.", labels, registry=self.registry
         )
-        self.produced = Counter(
+        self.produced = CounterMetric(
             "prescreen_events_produced",
             "Records published in committed transactions.",
             labels,
             registry=self.registry,
         )
-        self.dead_lettered = Counter(
+        self.dead_lettered = CounterMetric(
             "prescreen_events_dead_lettered",
             "Inputs sent to the dead-letter topic.",
             [*labels, "kind"],
             registry=self.registry,
         )
-        self.duplicates = Counter(
+        self.duplicates = CounterMetric(
             "prescreen_duplicates_dropped",
             "Business duplicates dropped before the handler.",
             labels,
             registry=self.registry,
         )
-        self.transactions = Counter(
+        self.transactions = CounterMetric(
             "prescreen_transactions",
             "Kafka transactions by result.",
             ["stage", "result"],
             registry=self.registry,
         )
-        self.retries = Counter(
+        self.retries = CounterMetric(
             "prescreen_handler_retries",
             "Transient handler failures retried.",
             ["stage"],
@@ -88,3 +93,23 @@ class StageMetrics:
             ["stage"],
             registry=self.registry,
         )
+
+
+def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
+    """Record many observations at once: one lock per touched bucket instead of per value.
+
+    Stages observe two latencies per event; done one by one that was a measurable share of a
+    hop's CPU. Falls back to ``observe`` if the client library's layout ever differs.
+    """
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(histogram, "_sum", None)
+    if not values:
+        return
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values:
+            histogram.observe(value)
+        return
+    for index, count in Counter(bisect_left(bounds, value) for value in values).items():
+        buckets[index].inc(count)
+    total.inc(sum(values))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -18,7 +17,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.topics import TopicSpec
 from services.common.runtime.cloudevents import KafkaHeaders
-from services.common.runtime.codec import dead_letter_headers, encode
+from services.common.runtime.codec import Stamp, dead_letter_headers, encode
 from services.common.runtime.envelope import Emit
 from services.common.runtime.metrics import StageMetrics
 from services.common.runtime.settings import RuntimeSettings
@@ -86,9 +85,9 @@ class BatchCommitter:
         try:
             self._producer.begin_transaction()
             self._in_transaction = True
-            produced_at = datetime.now(UTC)
+            stamp = Stamp.now()
             for emit in emits:
-                key, value, headers = encode(emit, source, produced_at)
+                key, value, headers = encode(emit, source, stamp)
                 self._produce(emit.topic.name, key, value, headers)
             for record in dead_letters:
                 self._produce(
