@@ -45,10 +45,8 @@ HISTORICAL_DATA_COLUMNS = (
     "approval_status",
 )
 
-SAMPLE_TSV_CANDIDATES = (
-    Path("/work/shared/brief/sample_applications.tsv"),
-    Path(__file__).resolve().parents[4] / "shared" / "brief" / "sample_applications.tsv",
-)
+# Nine rows of the historical applications table, kept with the tests.
+SAMPLE_TSV = Path(__file__).resolve().parents[2] / "fixtures" / "historical_sample.tsv"
 
 
 def _error_locations(error: ValidationError) -> set[str]:
@@ -125,10 +123,7 @@ def test_every_column_but_the_outcome_is_required() -> None:
 
 
 def test_sample_historical_rows_validate() -> None:
-    path = next((candidate for candidate in SAMPLE_TSV_CANDIDATES if candidate.is_file()), None)
-    if path is None:
-        pytest.skip("sample_applications.tsv is not available")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with SAMPLE_TSV.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert rows
     assert tuple(rows[0]) == HISTORICAL_DATA_COLUMNS
