@@ -28,9 +28,8 @@ from services.common.infra.kafka_config import (
     render_server_properties,
 )
 from services.common.infra.kafka_install import broker_jar_name, install_kafka, kafka_libs_dir
-from services.common.infra.locking import file_lock
-from services.common.infra.paths import state_root
 from services.common.infra.ports import port_in_use
+from services.common.infra.server import LocalServer
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ def wait_for_kafka(
         time.sleep(0.2)
 
 
-class KafkaBroker:
+class KafkaBroker(LocalServer):
     """One local broker: install, start, stop and report on it.
 
     ``state_dir`` defaults to ``<state root>/kafka``; ``libs_dir`` to the cached jars of
@@ -96,6 +95,8 @@ class KafkaBroker:
     """
 
     name = "kafka"
+    kind = "broker"
+    startup_grace = 10.0
 
     def __init__(
         self,
@@ -105,9 +106,8 @@ class KafkaBroker:
         libs_dir: Path | None = None,
     ) -> None:
         self.settings = settings or BrokerSettings()
-        self.state_dir = (state_dir or state_root() / self.name).resolve()
+        super().__init__(state_dir)
         self._libs_dir = libs_dir
-        self._child: subprocess.Popen[bytes] | None = None
 
     # -- files -----------------------------------------------------------------------------
 
@@ -149,14 +149,17 @@ class KafkaBroker:
     def bootstrap_servers(self) -> str:
         return self.settings.bootstrap_servers
 
-    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        return self.bootstrap_servers
 
-    def record(self) -> process.ProcessRecord | None:
-        """The pid-file record if it still describes a running broker."""
-        record = process.ProcessRecord.load(self.pid_file)
-        if record is not None and process.is_alive(record):
-            return record
-        return None
+    def _wait(self, timeout: float, still_starting: Callable[[], bool] | None = None) -> None:
+        wait_for_kafka(self.bootstrap_servers, timeout, still_starting=still_starting)
+
+    def _reachable(self, address: str) -> bool:
+        return _tcp_open(address)
+
+    # -- lifecycle -------------------------------------------------------------------------
 
     def write_config(self) -> None:
         """Write ``server.properties`` and the Log4j configuration into the state directory."""
@@ -210,18 +213,7 @@ class KafkaBroker:
         Returns the bootstrap servers. If this state directory's broker is already running on
         the same port, it is reused.
         """
-        with file_lock(self.state_dir / ".lifecycle.lock"):
-            running = self.record()
-            if running is not None:
-                if running.address != self.bootstrap_servers:
-                    raise InfraError(
-                        f"a broker from {self.state_dir} already runs at {running.address} "
-                        f"(pid {running.pid}); stop it first (prescreen infra down)"
-                    )
-                wait_for_kafka(self.bootstrap_servers, timeout)
-                return self.bootstrap_servers
-            self._start_new(timeout)
-        return self.bootstrap_servers
+        return super().start(timeout)
 
     def _start_new(self, timeout: float) -> None:
         for port in (self.settings.port, self.settings.controller_port):
@@ -239,20 +231,7 @@ class KafkaBroker:
         self.format_storage(java)
         argv = self._java_argv(java, "kafka.Kafka", str(self.properties_file))
         log.info("starting Kafka %s at %s", self.settings.version, self.bootstrap_servers)
-        child = process.spawn(argv, cwd=self.state_dir, log_path=self.console_file)
-        self._child = child
-        record = process.record_child(self.name, child, self.bootstrap_servers)
-        record.save(self.pid_file)
-        try:
-            wait_for_kafka(
-                self.bootstrap_servers, timeout, still_starting=lambda: child.poll() is None
-            )
-        except BaseException as exc:  # not ready, or interrupted: leave nothing running
-            process.stop_recorded(record, grace=10.0)
-            self.pid_file.unlink(missing_ok=True)
-            if isinstance(exc, InfraError):
-                raise InfraError(f"{exc}\n{self.describe_logs()}") from exc
-            raise
+        self._launch(argv, self.console_file, timeout)
 
     def describe_logs(self) -> str:
         """The tails of the broker's logs, for error messages."""
@@ -263,28 +242,7 @@ class KafkaBroker:
 
     def stop(self, grace: float = 30.0) -> bool:
         """Stop the broker this state directory recorded; True if one was running."""
-        with file_lock(self.state_dir / ".lifecycle.lock"):
-            record = process.ProcessRecord.load(self.pid_file)
-            stopped = False
-            if record is not None:
-                stopped = process.stop_recorded(record, grace)
-                self.pid_file.unlink(missing_ok=True)
-            if self._child is not None:
-                self._child.poll()
-                self._child = None
-            return stopped
-
-    def status(self) -> process.ProcessStatus:
-        record = self.record()
-        return process.ProcessStatus(
-            name=self.name,
-            running=record is not None,
-            reachable=record is not None and _tcp_open(record.address),
-            pid=record.pid if record else None,
-            address=record.address if record else None,
-            state_dir=str(self.state_dir),
-            log_file=str(self.log_file),
-        )
+        return super().stop(grace)
 
     def started_line_logged(self) -> bool:
         """Whether the broker's log has its "started" line (useful in diagnostics)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +14,9 @@ from pathlib import Path
 
 import redis
 
-from services.common.infra import process
 from services.common.infra.errors import InfraError, PortInUseError
-from services.common.infra.locking import file_lock
-from services.common.infra.paths import state_root
 from services.common.infra.ports import LOOPBACK, port_in_use, validate_port
+from services.common.infra.server import LocalServer
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +93,26 @@ def wait_for_redis(
         time.sleep(0.1)
 
 
-class RedisServer:
+class RedisServer(LocalServer):
     """One local Redis server, with its pid file and log in ``state_dir``."""
 
     name = "redis"
+    kind = "Redis"
+    startup_grace = 5.0
 
     def __init__(
         self, settings: RedisServerSettings | None = None, *, state_dir: Path | None = None
     ):
         self.settings = settings or RedisServerSettings()
-        self.state_dir = (state_dir or state_root() / self.name).resolve()
-        self._child: subprocess.Popen[bytes] | None = None
+        super().__init__(state_dir)
 
     @property
     def url(self) -> str:
         return self.settings.url
+
+    @property
+    def address(self) -> str:
+        return self.url
 
     @property
     def pid_file(self) -> Path:
@@ -120,28 +122,9 @@ class RedisServer:
     def log_file(self) -> Path:
         return self.state_dir / "redis.log"
 
-    def record(self) -> process.ProcessRecord | None:
-        """The pid-file record if it still describes a running server."""
-        record = process.ProcessRecord.load(self.pid_file)
-        if record is not None and process.is_alive(record):
-            return record
-        return None
-
     def start(self, timeout: float = 30.0) -> str:
         """Start the server (or reuse this state directory's running one); return its URL."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.state_dir / ".lifecycle.lock"):
-            running = self.record()
-            if running is not None:
-                if running.address != self.url:
-                    raise InfraError(
-                        f"a Redis from {self.state_dir} already runs at {running.address} "
-                        f"(pid {running.pid}); stop it first (prescreen infra down)"
-                    )
-                wait_for_redis(self.url, timeout)
-                return self.url
-            self._start_new(timeout)
-        return self.url
+        return super().start(timeout)
 
     def _start_new(self, timeout: float) -> None:
         if port_in_use(self.settings.port, self.settings.host):
@@ -151,49 +134,18 @@ class RedisServer:
             )
         argv = redis_argv(find_redis_server(), self.settings, self.state_dir)
         log.info("starting Redis at %s", self.url)
-        child = process.spawn(argv, cwd=self.state_dir, log_path=self.log_file)
-        self._child = child
-        record = process.record_child(self.name, child, self.url)
-        record.save(self.pid_file)
-        try:
-            wait_for_redis(self.url, timeout, still_starting=lambda: child.poll() is None)
-        except BaseException as exc:  # not ready, or interrupted: leave nothing running
-            process.stop_recorded(record, grace=5.0)
-            self.pid_file.unlink(missing_ok=True)
-            if isinstance(exc, InfraError):
-                tail = process.log_tail(self.log_file)
-                raise InfraError(f"{exc}\n--- {self.log_file} (tail) ---\n{tail}") from exc
-            raise
+        self._launch(argv, self.log_file, timeout)
 
     def stop(self, grace: float = 10.0) -> bool:
         """Stop the server this state directory recorded; True if one was running."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.state_dir / ".lifecycle.lock"):
-            record = process.ProcessRecord.load(self.pid_file)
-            stopped = False
-            if record is not None:
-                stopped = process.stop_recorded(record, grace)
-                self.pid_file.unlink(missing_ok=True)
-            if self._child is not None:
-                self._child.poll()
-                self._child = None
-            return stopped
+        return super().stop(grace)
 
-    def status(self) -> process.ProcessStatus:
-        record = self.record()
-        reachable = False
-        if record is not None:
-            try:
-                wait_for_redis(record.address, timeout=1.0)
-                reachable = True
-            except InfraError:
-                reachable = False
-        return process.ProcessStatus(
-            name=self.name,
-            running=record is not None,
-            reachable=reachable,
-            pid=record.pid if record else None,
-            address=record.address if record else None,
-            state_dir=str(self.state_dir),
-            log_file=str(self.log_file),
-        )
+    def _wait(self, timeout: float, still_starting: Callable[[], bool] | None = None) -> None:
+        wait_for_redis(self.url, timeout, still_starting=still_starting)
+
+    def _reachable(self, address: str) -> bool:
+        try:
+            wait_for_redis(address, timeout=1.0)
+        except InfraError:
+            return False
+        return True

@@ -13,7 +13,8 @@ Tests that use these fixtures are marked ``integration`` automatically, so that
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -31,19 +32,20 @@ def _unavailable(what: str, env: str, native: str, exc: BaseException) -> str:
     return _HELP.format(what=what, env=env, native=native) + f"\n\nCause: {exc}"
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Bootstrap servers of a Kafka broker for the whole session (``host:port``)."""
+def _session_service(
+    provide: Callable[[Path], ProvidedService],
+    directory: Path,
+    *,
+    what: str,
+    env: str,
+    native: str,
+) -> Iterator[str]:
+    """Provide one server for the session, failing (never skipping) with a way to get one."""
     problem: str | None = None
     try:
-        service = provide_kafka(tmp_path_factory.mktemp("kafka"))
+        service = provide(directory)
     except InfraError as exc:
-        problem = _unavailable(
-            "a Kafka broker",
-            "KAFKA_BOOTSTRAP_SERVERS",
-            "install Java 17+ and Maven, then run `prescreen infra install`",
-            exc,
-        )
+        problem = _unavailable(what, env, native, exc)
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     _provided.append(service)
@@ -51,28 +53,30 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield service.address
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of a Kafka broker for the whole session (``host:port``)."""
+    yield from _session_service(
+        provide_kafka,
+        tmp_path_factory.mktemp("kafka"),
+        what="a Kafka broker",
+        env="KAFKA_BOOTSTRAP_SERVERS",
+        native="install Java 17+ and Maven, then run `prescreen infra install`",
+    )
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a Redis database for the whole session, which the tests may flush."""
-    problem: str | None = None
-    try:
-        service = provide_redis(tmp_path_factory.mktemp("redis"))
-    except InfraError as exc:
-        problem = _unavailable(
-            "a Redis server",
-            "REDIS_URL",
-            "install Redis 7 (Debian/Ubuntu: apt-get install redis-server)",
-            exc,
-        )
-    if problem is not None:
-        pytest.fail(problem, pytrace=False)
-    _provided.append(service)
-    try:
-        yield service.address
-    finally:
-        service.stop()
+    yield from _session_service(
+        provide_redis,
+        tmp_path_factory.mktemp("redis"),
+        what="a Redis server",
+        env="REDIS_URL",
+        native="install Redis 7 (Debian/Ubuntu: apt-get install redis-server)",
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,12 @@ from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.registry import Topics
 from services.common.runtime import StageRuntime
 from services.common.runtime.relay import POISON, RelayEvent, RelayHandler, build_relay, relay_topic
-from services.common.runtime.replay import REPLAYED_FROM_HEADER, ReplayFilter, replay_dead_letters
+from services.common.runtime.replay import (
+    REPLAYED_FROM_HEADER,
+    ReplayFilter,
+    ReplayReport,
+    replay_dead_letters,
+)
 from services.common.runtime.sealing import PayloadSealer, new_key
 from services.common.runtime.settings import RuntimeSettings
 from services.common.settings import KafkaSettings, RedisSettings
@@ -58,16 +63,27 @@ def test_poison_event_is_dead_lettered_while_neighbours_flow_then_replayed(
     values += [(e.event_id, e.model_dump_json().encode()) for e in after]
     produce(kafka_bootstrap, source, values)
 
-    strict = build_relay(
-        stage=unique_name,
-        input_topic=source,
-        output_topic=sink,
-        kafka=kafka,
-        redis_client=client,
-        settings=settings,
-        reject_poison=True,
-    )
-    stats = strict.run(max_events=len(values), timeout=60)
+    def relay(*, reject_poison: bool) -> StageRuntime:
+        return build_relay(
+            stage=unique_name,
+            input_topic=source,
+            output_topic=sink,
+            kafka=kafka,
+            redis_client=client,
+            settings=settings,
+            reject_poison=reject_poison,
+        )
+
+    def replay() -> ReplayReport:
+        return replay_dead_letters(
+            kafka=kafka,
+            redis_client=client,
+            dead_letter_topic=Topics.DLQ.name,
+            key_prefix=RedisSettings().key_prefix,
+            selection=ReplayFilter(stage=unique_name, kind="handler_error"),
+        )
+
+    stats = relay(reject_poison=True).run(max_events=len(values), timeout=60)
     assert stats.consumed == len(values)
     assert stats.dead_lettered == 2
 
@@ -90,32 +106,12 @@ def test_poison_event_is_dead_lettered_while_neighbours_flow_then_replayed(
     assert base64.b64decode(broken.payload_b64) == garbage
 
     # The cause is fixed (a new release no longer refuses the payload): replay what it refused.
-    report = replay_dead_letters(
-        kafka=kafka,
-        redis_client=client,
-        dead_letter_topic=Topics.DLQ.name,
-        key_prefix=RedisSettings().key_prefix,
-        selection=ReplayFilter(stage=unique_name, kind="handler_error"),
-    )
+    report = replay()
     assert (report.matched, report.replayed) == (1, 1)
-    again = replay_dead_letters(
-        kafka=kafka,
-        redis_client=client,
-        dead_letter_topic=Topics.DLQ.name,
-        key_prefix=RedisSettings().key_prefix,
-        selection=ReplayFilter(stage=unique_name, kind="handler_error"),
-    )
+    again = replay()
     assert (again.replayed, again.already_replayed) == (0, 1), "replayed twice"
 
-    fixed = build_relay(
-        stage=unique_name,
-        input_topic=source,
-        output_topic=sink,
-        kafka=kafka,
-        redis_client=client,
-        settings=settings,
-    )
-    assert fixed.run(max_events=1, timeout=60).produced == 1
+    assert relay(reject_poison=False).run(max_events=1, timeout=60).produced == 1
     final = read_committed(kafka_bootstrap, sink, expected=41, timeout_s=30)
     ids = [RelayEvent.model_validate_json(v or b"").event_id for _k, v, _h in final]
     assert len(ids) == 41 and poison.event_id in ids
