@@ -1,14 +1,19 @@
 """Event contracts shared by every service: models, the topic registry, CloudEvents headers."""
 
 from services.common.contracts.applicant import (
+    CONTACT_SEALED_FIELD,
+    PERSONAL_SEALED_FIELD,
     Address,
     Consent,
     Consents,
     Contact,
+    ContactDetails,
     CreditCheckConsent,
     DeviceContext,
     PermissiblePurpose,
+    PersonalDetails,
     PersonName,
+    ProtectedContact,
     ProtectedIdentity,
     ResidencyStatus,
     SubmittedIdentity,
@@ -55,6 +60,7 @@ from services.common.contracts.primitives import (
     StageName,
 )
 from services.common.contracts.registry import ANY_WRITER, DEFAULT_READERS, UPSTREAM_WRITER, Topics
+from services.common.contracts.sealed import SEALED_PATTERN, SealedString
 from services.common.contracts.stages import (
     DocumentsResult,
     EarlyOutcome,
@@ -68,9 +74,12 @@ from services.common.contracts.topics import TopicSpec
 
 __all__ = [
     "ANY_WRITER",
+    "CONTACT_SEALED_FIELD",
     "DEFAULT_READERS",
     "HEADER_NAMES",
     "HISTORICAL_COLUMNS",
+    "PERSONAL_SEALED_FIELD",
+    "SEALED_PATTERN",
     "UPSTREAM_WRITER",
     "WIRE_CONTEXT",
     "Address",
@@ -83,6 +92,7 @@ __all__ = [
     "Consent",
     "Consents",
     "Contact",
+    "ContactDetails",
     "CreditCheckConsent",
     "DeadLetter",
     "DecisionOutcome",
@@ -112,7 +122,9 @@ __all__ = [
     "PaymentHistory",
     "PermissiblePurpose",
     "PersonName",
+    "PersonalDetails",
     "PrincipalReason",
+    "ProtectedContact",
     "ProtectedIdentity",
     "Reason",
     "ReceivedApplication",
@@ -120,6 +132,7 @@ __all__ = [
     "RiskGrade",
     "Scored",
     "ScoringResult",
+    "SealedString",
     "StageName",
     "SubmittedApplication",
     "SubmittedIdentity",

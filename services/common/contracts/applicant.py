@@ -1,15 +1,18 @@
 """Who the applicant is and how to reach them: identity, contact, consents and device context.
 
-Two identity shapes exist on purpose. ``SubmittedIdentity`` carries the raw SSN and is only
-used on the submission topic and the HTTP body; ``ProtectedIdentity`` carries a keyed token and
-the last four digits and is what every event after ingest holds.
+Two shapes exist on purpose. ``SubmittedIdentity`` and ``Contact`` carry the raw SSN, name, date
+of birth, addresses, e-mail and phone, and are only used on the submission topic and the HTTP
+body. ``ProtectedIdentity`` and ``ProtectedContact`` are what every event after ingest holds: a
+keyed SSN token and the last four digits, and the identifying details sealed (encrypted at field
+level, see ``sealed.py``) as ``PersonalDetails`` and ``ContactDetails``. Only what stages need
+and what does not identify the applicant stays in clear.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import (
     ConfigDict,
@@ -26,10 +29,15 @@ from services.common.contracts.pii import (
     SSN_TOKEN_PATTERN,
     RawSsn,
     serialize_secret,
-    ssn_last4,
-    tokenize_ssn,
 )
 from services.common.contracts.primitives import CountryCode, Timestamp
+from services.common.contracts.sealed import SealedString
+
+PERSONAL_SEALED_FIELD: Final = "identity.personal_sealed"
+"""Field name bound into the associated data of ``ProtectedIdentity.personal_sealed``."""
+
+CONTACT_SEALED_FIELD: Final = "contact.contact_sealed"
+"""Field name bound into the associated data of ``ProtectedContact.contact_sealed``."""
 
 NamePart = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -68,7 +76,13 @@ class ResidencyStatus(StrEnum):
     NON_RESIDENT = "non_resident"
 
 
-class _IdentityBase(EventModel):
+Citizenship = Annotated[CountryCode, Field(description="Country of citizenship.")]
+
+
+class PersonalDetails(EventModel):
+    """The identifying part of an identity. After ingest it travels only sealed, as
+    ``ProtectedIdentity.personal_sealed``; the stages that need it (documents) open it."""
+
     name: PersonName
     date_of_birth: date = Field(
         description="Date of birth (ISO 8601). Ingest checks it against the stated age."
@@ -77,15 +91,52 @@ class _IdentityBase(EventModel):
     previous_address: Address | None = Field(
         default=None, description="Previous address when the current one is recent."
     )
-    citizenship: CountryCode = Field(description="Country of citizenship.")
+
+
+class SubmittedIdentity(PersonalDetails):
+    """Identity as upstream submits it, with the raw SSN."""
+
+    # A validation error would otherwise quote the raw input, SSN included, in its message.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    citizenship: Citizenship
     residency_status: ResidencyStatus = Field(
         description="Residency status in the country where the loan is booked."
     )
+    ssn: RawSsn = Field(
+        description=(
+            "Social Security number, 9 digits without separators; area 000, 666 and 9xx, group "
+            "00 and serial 0000 are rejected. Never logged; ingest replaces it by ssn_token."
+        )
+    )
+
+    @field_serializer("ssn", when_used="json")
+    def _serialize_ssn(self, value: SecretStr, info: SerializationInfo) -> str:
+        return serialize_secret(value, info)
+
+    def personal_details(self) -> PersonalDetails:
+        """The part ingest seals."""
+        return PersonalDetails(
+            name=self.name,
+            date_of_birth=self.date_of_birth,
+            address=self.address,
+            previous_address=self.previous_address,
+        )
 
 
-class ProtectedIdentity(_IdentityBase):
-    """Identity after ingest: the SSN is replaced by a keyed token and its last four digits."""
+class ProtectedIdentity(EventModel):
+    """Identity after ingest: no raw SSN, and name, date of birth and addresses sealed."""
 
+    personal_sealed: SealedString = Field(
+        description=(
+            "PersonalDetails (name, date of birth, address, previous address) as JSON, sealed "
+            "for the field 'identity.personal_sealed' of this application."
+        )
+    )
+    citizenship: Citizenship
+    residency_status: ResidencyStatus = Field(
+        description="Residency status in the country where the loan is booked."
+    )
     ssn_token: str = Field(
         pattern=SSN_TOKEN_PATTERN,
         description=(
@@ -101,34 +152,19 @@ class ProtectedIdentity(_IdentityBase):
     )
 
 
-class SubmittedIdentity(_IdentityBase):
-    """Identity as upstream submits it, with the raw SSN."""
-
-    # A validation error would otherwise quote the raw input, SSN included, in its message.
-    model_config = ConfigDict(hide_input_in_errors=True)
-
-    ssn: RawSsn = Field(
-        description=(
-            "Social Security number, 9 digits without separators; area 000, 666 and 9xx, group "
-            "00 and serial 0000 are rejected. Never logged; ingest replaces it by ssn_token."
-        )
-    )
-
-    @field_serializer("ssn", when_used="json")
-    def _serialize_ssn(self, value: SecretStr, info: SerializationInfo) -> str:
-        return serialize_secret(value, info)
-
-    def protect(self, token_key: bytes, token_key_id: str | None = None) -> ProtectedIdentity:
-        """Replace the raw SSN by its token and last four digits."""
-        return ProtectedIdentity(
-            **self.model_dump(exclude={"ssn"}),
-            ssn_token=tokenize_ssn(self.ssn, token_key),
-            ssn_last4=ssn_last4(self.ssn),
-            ssn_token_key_id=token_key_id,
-        )
+PreferredLanguage = Annotated[
+    str | None,
+    Field(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="BCP 47 language tag for communications, e.g. en-US.",
+    ),
+]
 
 
-class Contact(EventModel):
+class ContactDetails(EventModel):
+    """How to reach the applicant. After ingest it travels only sealed, as
+    ``ProtectedContact.contact_sealed``; the notifier opens it."""
+
     email: str = Field(
         max_length=254,
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
@@ -137,11 +173,26 @@ class Contact(EventModel):
     phone: str = Field(
         pattern=r"^\+[1-9][0-9]{1,14}$", description="Phone number in E.164, e.g. +14155550123."
     )
-    preferred_language: str | None = Field(
-        default=None,
-        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        description="BCP 47 language tag for communications, e.g. en-US.",
+
+
+class Contact(ContactDetails):
+    """Contact as upstream submits it."""
+
+    preferred_language: PreferredLanguage = None
+
+    def details(self) -> ContactDetails:
+        """The part ingest seals."""
+        return ContactDetails(email=self.email, phone=self.phone)
+
+
+class ProtectedContact(EventModel):
+    """Contact after ingest: e-mail and phone sealed, the language in clear for the notifier's
+    templates."""
+
+    contact_sealed: SealedString = Field(
+        description="ContactDetails (email, phone) as JSON, sealed for 'contact.contact_sealed'."
     )
+    preferred_language: PreferredLanguage = None
 
 
 class PermissiblePurpose(StrEnum):

@@ -3,7 +3,8 @@
 ``ApplicationData`` groups the 21 columns of the historical applications data set, so a
 historical row maps onto it one to one (see ``HISTORICAL_COLUMNS``). ``SubmittedApplication``
 adds what a live application also needs (identity with the raw SSN, contact, consents, device,
-documents); ``ReceivedApplication`` holds the same with the SSN replaced by a token.
+documents); ``ReceivedApplication`` holds the same with the SSN replaced by a token and the
+name, date of birth, addresses, e-mail and phone sealed (ingest's ``protection`` module).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.common.contracts.applicant import (
     Consents,
     Contact,
     DeviceContext,
+    ProtectedContact,
     ProtectedIdentity,
     SubmittedIdentity,
 )
@@ -151,7 +153,6 @@ class Channel(StrEnum):
 class _LiveApplication(ApplicationData):
     submitted_at: Timestamp = Field(description="When the applicant completed the application.")
     channel: Channel = Field(description="Origination channel.")
-    contact: Contact
     consents: Consents
     device: DeviceContext | None = Field(
         default=None, description="Device and network of the applicant, for online channels."
@@ -162,9 +163,12 @@ class _LiveApplication(ApplicationData):
 
 
 class ReceivedApplication(_LiveApplication):
-    """The application as ingest accepted it: no raw SSN anywhere."""
+    """The application as ingest accepted it: no raw SSN, and no name, date of birth, address,
+    e-mail or phone in clear. Age and the financial and household data stay in clear because
+    every stage decides on them and they do not identify the applicant on their own."""
 
     identity: ProtectedIdentity
+    contact: ProtectedContact
 
 
 class SubmittedApplication(_LiveApplication):
@@ -184,13 +188,7 @@ class SubmittedApplication(_LiveApplication):
         ),
     )
     identity: SubmittedIdentity
-
-    def to_received(self, token_key: bytes, token_key_id: str | None = None) -> ReceivedApplication:
-        """The same application with the SSN tokenized, as ingest publishes it."""
-        return ReceivedApplication(
-            **self.model_dump(exclude={"identity", "application_id"}),
-            identity=self.identity.protect(token_key, token_key_id),
-        )
+    contact: Contact
 
 
 HISTORICAL_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(

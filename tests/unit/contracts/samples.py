@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,9 +19,15 @@ from services.common.contracts import (
     ScoringResult,
     SubmittedApplication,
 )
+from services.common.fieldcrypto import FieldCipher
+from services.ingest.protection import Protector
 
 RAW_SSN = "123456789"
 TOKEN_KEY = b"k" * 32
+TOKEN_KEY_ID = "k1"
+PII_KEY_ID = "p1"
+PII_KEY = b"p" * 32
+PII_KEYS_B64 = {PII_KEY_ID: base64.b64encode(PII_KEY).decode()}
 APPLICATION_ID = UUID("5f1b9f3e-6a55-4b8e-9a39-0c2f0c1d7e11")
 SUBMITTED_AT = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 RECEIVED_AT = SUBMITTED_AT + timedelta(seconds=2)
@@ -97,11 +104,19 @@ def submission() -> SubmittedApplication:
     return SubmittedApplication.model_validate(submission_payload())
 
 
+def field_cipher() -> FieldCipher:
+    return FieldCipher({PII_KEY_ID: PII_KEY}, PII_KEY_ID)
+
+
+def protector() -> Protector:
+    return Protector(cipher=field_cipher(), token_key=TOKEN_KEY, token_key_id=TOKEN_KEY_ID)
+
+
 def received() -> ApplicationReceived:
     return ApplicationReceived(
         application_id=APPLICATION_ID,
         received_at=RECEIVED_AT,
-        application=submission().to_received(TOKEN_KEY, "k1"),
+        application=protector().protect(submission(), APPLICATION_ID),
     )
 
 

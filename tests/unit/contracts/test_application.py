@@ -9,10 +9,14 @@ import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from services.common.contracts import (
+    CONTACT_SEALED_FIELD,
     HISTORICAL_COLUMNS,
+    PERSONAL_SEALED_FIELD,
     WIRE_CONTEXT,
     ApplicationData,
     ApplicationReceived,
+    ContactDetails,
+    PersonalDetails,
     ReceivedApplication,
     SubmittedApplication,
     tokenize_ssn,
@@ -255,27 +259,91 @@ def test_received_application_has_no_raw_ssn() -> None:
     assert "application.identity.ssn" in _error_locations(error.value)
 
 
-def test_ssn_token_is_keyed_and_stable() -> None:
-    ssn = SecretStr(samples.RAW_SSN)
-    token = tokenize_ssn(ssn, samples.TOKEN_KEY)
-    assert token == tokenize_ssn(SecretStr(samples.RAW_SSN), samples.TOKEN_KEY)
-    assert token != tokenize_ssn(ssn, b"x" * 32)
-    assert token != tokenize_ssn(SecretStr("123456780"), samples.TOKEN_KEY)
-    with pytest.raises(ValueError, match="at least 32 bytes"):
-        tokenize_ssn(ssn, b"short")
+def test_received_application_carries_no_identifying_field_in_clear() -> None:
+    schema = ReceivedApplication.model_json_schema()
+    assert set(schema["$defs"]["ProtectedIdentity"]["properties"]) == {
+        "personal_sealed",
+        "citizenship",
+        "residency_status",
+        "ssn_token",
+        "ssn_last4",
+        "ssn_token_key_id",
+    }
+    assert set(schema["$defs"]["ProtectedContact"]["properties"]) == {
+        "contact_sealed",
+        "preferred_language",
+    }
+    text = samples.received().model_dump_json(context=WIRE_CONTEXT)
+    submitted = samples.submission_payload()
+    for value in (
+        submitted["identity"]["name"]["given_name"],
+        submitted["identity"]["name"]["family_name"],
+        submitted["identity"]["date_of_birth"],
+        submitted["identity"]["address"]["line1"],
+        submitted["contact"]["email"],
+        submitted["contact"]["phone"],
+    ):
+        assert value not in text
 
 
-def test_to_received_keeps_everything_but_the_ssn() -> None:
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("identity", "name"), {"given_name": "Dana", "family_name": "Reyes"}),
+        (("identity", "date_of_birth"), "1997-06-02"),
+        (("contact", "email"), "dana.reyes@example.com"),
+    ],
+)
+def test_received_application_refuses_identifying_fields_in_clear(
+    path: tuple[str, ...], value: Any
+) -> None:
+    payload = json.loads(samples.received().model_dump_json())
+    payload["application"][path[0]][path[1]] = value
+    with pytest.raises(ValidationError) as error:
+        ApplicationReceived.model_validate(payload)
+    assert f"application.{'.'.join(path)}" in _error_locations(error.value)
+
+
+@pytest.mark.parametrize("sealed", ["Dana Reyes", "v1.p1.short", "v2.p1." + "A" * 40, "v1..xyz"])
+def test_sealed_fields_must_have_the_sealed_form(sealed: str) -> None:
+    payload = json.loads(samples.received().model_dump_json())
+    payload["application"]["identity"]["personal_sealed"] = sealed
+    with pytest.raises(ValidationError) as error:
+        ApplicationReceived.model_validate(payload)
+    assert "application.identity.personal_sealed" in _error_locations(error.value)
+
+
+def test_sealed_fields_open_to_the_submitted_details() -> None:
+    event = samples.received()
     application = samples.submission()
-    received = application.to_received(samples.TOKEN_KEY, "k1")
-    submitted_dump = application.model_dump(
-        mode="json", exclude={"identity": {"ssn"}, "application_id": True}
+    cipher = samples.field_cipher()
+    personal = cipher.open_model(
+        event.application.identity.personal_sealed,
+        PersonalDetails,
+        application_id=event.application_id,
+        field=PERSONAL_SEALED_FIELD,
     )
-    received_dump = received.model_dump(
-        mode="json", exclude={"identity": {"ssn_token", "ssn_last4", "ssn_token_key_id"}}
+    assert personal == application.identity.personal_details()
+    contact = cipher.open_model(
+        event.application.contact.contact_sealed,
+        ContactDetails,
+        application_id=event.application_id,
+        field=CONTACT_SEALED_FIELD,
     )
-    assert received_dump == submitted_dump
-    assert received.identity.ssn_token_key_id == "k1"
+    assert contact == application.contact.details()
+
+
+def test_received_keeps_everything_else_of_the_submission() -> None:
+    application = samples.submission()
+    received = samples.received().application
+    replaced = {"identity": True, "contact": True, "application_id": True}
+    assert received.model_dump(mode="json", exclude=replaced) == application.model_dump(
+        mode="json", exclude=replaced
+    )
+    assert received.identity.citizenship == application.identity.citizenship
+    assert received.identity.residency_status == application.identity.residency_status
+    assert received.contact.preferred_language == application.contact.preferred_language
+    assert received.identity.ssn_token_key_id == samples.TOKEN_KEY_ID
 
 
 def test_outcome_fields_are_optional_for_applicants() -> None:
