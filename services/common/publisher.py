@@ -104,3 +104,5 @@ class EventPublisher:
             log.error("events left undelivered at shutdown", extra={"count": remaining})
         self._stopping.set()
         self._poller.join(timeout=timeout_s)
+        # Dropping the last reference destroys the client, so it stops reconnecting.
+        del self._producer

@@ -80,6 +80,13 @@ class StatusStore:
         raw = await self._client.get(self._key(application_id))
         return None if raw is None else ApplicationStatus.model_validate_json(raw)
 
+    async def ping(self) -> None:
+        await self._client.ping()
+
+    async def delete(self, application_id: str) -> None:
+        """Forget a status whose application was never published (the publish failed)."""
+        await self._client.delete(self._key(application_id))
+
     async def put(self, status: ApplicationStatus) -> None:
         """Store a newer version (the projection's writer serialises updates per application)."""
         await self._client.set(
