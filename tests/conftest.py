@@ -1,3 +1,3 @@
-"""Shared test configuration: the Kafka/Redis fixtures for integration and e2e tests."""
+"""Shared test configuration: Kafka/Redis fixtures, and a local S3 server for document tests."""
 
-pytest_plugins = ["services.common.testing.fixtures"]
+pytest_plugins = ["services.common.testing.fixtures", "services.common.testing.s3"]
