@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,12 @@ class UploadedDocument(_Body):
     sha256: str
     size: int
     content_type: str
+
+
+class UploadLinkRequest(_Body):
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the file, hex.")
+    content_type: Literal["application/pdf", "image/png", "image/jpeg", "image/tiff"]
+    size: int = Field(ge=1, description="Exact size in bytes; the link accepts only that.")
 
 
 class UploadLink(_Body):

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.common.contracts.application import SubmittedApplication
-from services.common.docstore.errors import DocumentTooLarge, InvalidDocument
+from services.common.docstore.errors import DocumentTooLarge, InvalidDocument, NotSupported
 from services.common.http.auth import (
     SCOPE_APPLICATIONS_READ,
     SCOPE_APPLICATIONS_WRITE,
@@ -37,6 +37,8 @@ from services.ingest.http.models import (
     ApplicationStatusView,
     SubmissionAccepted,
     UploadedDocument,
+    UploadLink,
+    UploadLinkRequest,
 )
 from services.ingest.intake import Rejected, accept
 
@@ -160,6 +162,38 @@ async def upload_documents(
             )
         )
     return stored
+
+
+@router.post(
+    "/{application_id}/documents/upload-url",
+    status_code=201,
+    response_model=UploadLink,
+    responses={501: {"description": "The document store has no direct uploads (local store)"}},
+)
+async def upload_url(
+    application_id: UUID, request_body: UploadLinkRequest, caller: Uploader, deps: Deps
+) -> UploadLink:
+    """A pre-signed upload straight to object storage, valid for minutes."""
+    key = str(application_id)
+    current = await deps.status.get(key)
+    if current is None or current.owner != caller.client_id:
+        raise ProblemError(404, detail="no such application")
+    try:
+        link = await run_in_threadpool(
+            deps.documents.presigned_upload,
+            caller.client_id,
+            key,
+            sha256=request_body.sha256,
+            content_type=request_body.content_type,
+            size=request_body.size,
+        )
+    except NotSupported as exc:
+        raise ProblemError(501, detail="direct uploads need the S3 document store") from exc
+    except (InvalidDocument, ValueError) as exc:
+        raise ProblemError(422, detail=str(exc)) from exc
+    return UploadLink(
+        url=link.url, fields=link.fields, expires_at=link.expires_at, max_bytes=link.max_bytes
+    )
 
 
 def _rejection(result: Rejected) -> Response:

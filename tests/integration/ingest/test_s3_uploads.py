@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 API_KEY = "s3-client-key-" + "q" * 24
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def test_upload_lands_encrypted_in_the_applications_prefix(
@@ -83,6 +86,15 @@ def test_upload_lands_encrypted_in_the_applications_prefix(
             headers=headers,
             files={"files": ("scan.jpg", PNG, "image/jpeg")},  # the name and type lie
         )
+        link = http.post(
+            f"/v1/applications/{application_id}/documents/upload-url",
+            headers=headers,
+            json={
+                "sha256": hashlib.sha256(PDF).hexdigest(),
+                "content_type": "application/pdf",
+                "size": len(PDF),
+            },
+        )
     assert upload.status_code == 201, upload.text
     [document] = upload.json()
     assert document["content_type"] == "image/png"
@@ -91,3 +103,11 @@ def test_upload_lands_encrypted_in_the_applications_prefix(
     stored = s3_client.head_object(Bucket=bucket, Key=key)
     assert stored["ServerSideEncryption"] == "AES256"
     assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == PNG
+
+    # A pre-signed link lets the applicant's browser upload straight to the bucket.
+    assert link.status_code == 201, link.text
+    form = link.json()
+    direct = httpx.post(form["url"], data=form["fields"], files={"file": ("w2.pdf", PDF)})
+    assert direct.status_code in (200, 201, 204), direct.text
+    direct_key = form["fields"]["key"]
+    assert s3_client.get_object(Bucket=bucket, Key=direct_key)["Body"].read() == PDF
