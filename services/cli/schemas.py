@@ -1,4 +1,5 @@
-"""``prescreen schemas``: export the event contracts and check the committed copies."""
+"""``prescreen schemas``: export the event contracts and the ingest OpenAPI document, and check
+the committed copies."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from services.common.schema_export import SchemaCheckReport, check_schemas, expo
 
 app = typer.Typer(
     name="schemas",
-    help="Export the JSON Schemas and AsyncAPI document of every topic, or check them.",
+    help=(
+        "Export the JSON Schemas and AsyncAPI document of every topic and the OpenAPI "
+        "document of the ingest API, or check them."
+    ),
     no_args_is_help=True,
 )
 
@@ -25,7 +29,7 @@ def export_command(
         Path, typer.Option("--out", help="Directory to write the schema files into.")
     ] = DEFAULT_DIR,
 ) -> None:
-    """Write one JSON Schema per topic and asyncapi.yaml."""
+    """Write one JSON Schema per topic, asyncapi.yaml and openapi.json."""
     exported = export_schemas(out)
     for item in exported:
         typer.echo(f"{'wrote' if item.changed else 'unchanged'} {item.path}")

@@ -1,7 +1,9 @@
-"""Export the event contracts as JSON Schema and AsyncAPI files, and check committed copies.
+"""Export the event contracts as JSON Schema and AsyncAPI files, the ingest HTTP API as an
+OpenAPI document, and check committed copies.
 
-The output is a pure function of the models and the topic registry (no timestamps, sorted JSON
-keys, fixed YAML layout), so ``schemas/`` can be committed and compared byte for byte in CI.
+The output is a pure function of the models, the topic registry and the ingest routes (no
+timestamps, sorted JSON keys, fixed YAML layout), so ``schemas/`` can be committed and compared
+byte for byte in CI.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, get_args
+from typing import Any, Final, cast, get_args
 
 import yaml
 
@@ -32,6 +34,7 @@ from services.common.contracts.topics import TopicSpec
 
 __all__ = [
     "ASYNCAPI_FILE",
+    "OPENAPI_FILE",
     "SCHEMA_BASE_URI",
     "SCHEMA_DIALECT",
     "ExportedFile",
@@ -39,8 +42,10 @@ __all__ = [
     "check_backward_compatible",
     "check_schemas",
     "export_schemas",
+    "ingest_openapi_document",
     "render_all",
     "render_asyncapi",
+    "render_openapi",
     "render_topic_schema",
     "schema_file_name",
     "topic_schema",
@@ -49,6 +54,7 @@ __all__ = [
 SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE_URI: Final = "https://loan-prescreen.dev/schemas/"
 ASYNCAPI_FILE: Final = "asyncapi.yaml"
+OPENAPI_FILE: Final = "openapi.json"
 ASYNCAPI_VERSION: Final = "3.0.0"
 EVENTS_API_VERSION: Final = "1.0.0"
 KAFKA_BINDING_VERSION: Final = "0.5.0"
@@ -349,10 +355,51 @@ def render_asyncapi(specs: Iterable[TopicSpec[Any]] | None = None) -> str:
     )
 
 
+class _NotForServing:
+    """Stands in for a runtime part of an app that is built only to describe itself.
+
+    Building the OpenAPI document never touches the parts; any use is a bug and fails loudly.
+    """
+
+    def __init__(self, part: str) -> None:
+        self._part = part
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"{self._part}.{name} used by an app built only for its OpenAPI")
+
+
+def ingest_openapi_document() -> dict[str, Any]:
+    """The OpenAPI document the ingest HTTP service serves at ``/openapi.json``.
+
+    The app is assembled by the same ``create_app`` as in production, with placeholders for
+    Kafka, Redis, the document store and the credentials: nothing is configured, connected or
+    started, so exporting needs no running services and no secrets.
+    """
+    # Imported here: the contracts in this package must stay importable without the services.
+    from services.common.http.auth import Authenticator
+    from services.common.http.idempotency import IdempotencyStore
+    from services.common.http.ratelimit import RateLimiter
+    from services.ingest.http.app import create_app
+    from services.ingest.http.deps import IngestDependencies
+
+    app = create_app(
+        cast(IngestDependencies, _NotForServing("dependencies")),
+        authenticator=cast(Authenticator, _NotForServing("authenticator")),
+        limiter=cast(RateLimiter, _NotForServing("limiter")),
+        idempotency=cast(IdempotencyStore, _NotForServing("idempotency")),
+    )
+    return app.openapi()
+
+
+def render_openapi() -> str:
+    return _dump_json(ingest_openapi_document())
+
+
 def render_all() -> dict[str, str]:
     """File name -> content of every exported file."""
     files = {schema_file_name(spec): render_topic_schema(spec) for spec in Topics.all()}
     files[ASYNCAPI_FILE] = render_asyncapi()
+    files[OPENAPI_FILE] = render_openapi()
     return files
 
 
@@ -410,7 +457,8 @@ def _committed_schema(path: Path) -> dict[str, Any] | None:
 def check_schemas(directory: Path) -> SchemaCheckReport:
     """Compare ``directory`` with a fresh export: staleness and backward compatibility.
 
-    Stale: a file is missing, differs from the fresh export, or belongs to no registered topic.
+    Stale: a file is missing, differs from the fresh export, or belongs to no registered topic
+    (``openapi.json``, the ingest HTTP API, is compared byte for byte like the others).
     Breaking: the current model of a topic cannot read every event its committed schema allows.
     """
     report = SchemaCheckReport(directory=directory)
@@ -422,7 +470,7 @@ def check_schemas(directory: Path) -> SchemaCheckReport:
             report.stale.append(f"{name}: missing")
         elif path.read_bytes() != content.encode("utf-8"):
             report.stale.append(f"{name}: differs from the current models")
-    registered = {schema_file_name(spec) for spec in Topics.all()}
+    registered = {schema_file_name(spec) for spec in Topics.all()} | {OPENAPI_FILE}
     if directory.is_dir():
         for path in sorted(directory.glob("*.json")):
             if path.name not in registered:

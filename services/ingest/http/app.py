@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
 
 from services.common.http.auth import Authenticator, install_auth
@@ -13,7 +15,7 @@ from services.common.http.errors import install_error_handlers
 from services.common.http.idempotency import IdempotencyStore, install_idempotency
 from services.common.http.ratelimit import RateLimiter, install_rate_limiter
 from services.ingest.http.deps import STATE_ATTRIBUTE, IngestDependencies
-from services.ingest.http.routes import router
+from services.ingest.http.routes import openapi_components, router
 
 
 def create_app(
@@ -43,6 +45,22 @@ def create_app(
     install_rate_limiter(app, limiter)
     install_idempotency(app, idempotency)
     app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in openapi_components().items():
+                schemas.setdefault(name, schema)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> PlainTextResponse:

@@ -49,12 +49,24 @@ Idempotent = Annotated[IdempotentRequest, Depends(idempotency())]
 
 router = APIRouter(prefix="/v1/applications", dependencies=[Depends(enforce_rate_limit)])
 
+# The body is read raw (so the Kafka intake's code judges it), which hides the model from
+# FastAPI; declare it by reference and let ``openapi_components`` supply the definitions.
 _SUBMISSION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": SubmittedApplication.model_json_schema()}},
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SubmittedApplication"}}
+        },
     }
 }
+
+
+def openapi_components() -> dict[str, Any]:
+    """Component schemas of the submission body, with references in OpenAPI form."""
+    body = SubmittedApplication.model_json_schema(ref_template="#/components/schemas/{model}")
+    components: dict[str, Any] = dict(body.pop("$defs", {}))
+    components["SubmittedApplication"] = body
+    return components
 
 
 @router.post(

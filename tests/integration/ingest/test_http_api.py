@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,63 +13,14 @@ from fastapi.testclient import TestClient
 from services.common.contracts import WIRE_CONTEXT
 from services.common.contracts.case import ApplicationReceived
 from services.common.contracts.registry import Topics
-from services.common.docstore.settings import DocumentStoreSettings
-from services.common.http.auth_settings import api_key_hash
-from services.common.settings import KafkaSettings, RedisSettings
-from services.ingest.app import IngestHttpSettings, build_app
-from services.ingest.http.deps import STATE_ATTRIBUTE
-from services.ingest.settings import IngestSettings
-from tests.integration.runtime.support import make_topics, read_committed
+from tests.integration.ingest.conftest import api_key_headers as headers
+from tests.integration.runtime.support import read_committed
 from tests.unit.contracts import samples
 from tests.unit.ingest.support import SECRETS
 
 pytestmark = pytest.mark.integration
 
-KEYS = {"bank-a": "key-a-" + "x" * 30, "bank-b": "key-b-" + "y" * 30, "slow": "key-s-" + "z" * 30}
-ALL_SCOPES = ["applications:write", "applications:read", "documents:write"]
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def topic(kafka_bootstrap: str, unique_name: str) -> str:
-    name = f"{unique_name}.received"
-    make_topics(kafka_bootstrap, name, partitions=3)
-    return name
-
-
-@pytest.fixture
-def app(
-    kafka_bootstrap: str,
-    redis_url: str,
-    topic: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[FastAPI]:
-    clients = {
-        client: {"sha256": api_key_hash(key), "scopes": ALL_SCOPES} for client, key in KEYS.items()
-    }
-    monkeypatch.setenv("PRESCREEN_INGEST_API_KEYS", json.dumps(clients))
-    monkeypatch.setenv(
-        "PRESCREEN_INGEST_RATE_LIMIT_OVERRIDES", json.dumps({"slow": {"per_s": 0.1, "burst": 2}})
-    )
-    application = build_app(
-        ingest=IngestSettings(
-            ssn_token_key="t" * 40,
-            pii_keys={"p1": base64.b64encode(b"p" * 32).decode()},
-            pii_active_key_id="p1",
-        ),
-        http=IngestHttpSettings(long_poll_max_s=2),
-        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
-        redis_settings=RedisSettings(url=redis_url, key_prefix=f"t{uuid.uuid4().hex[:8]}"),
-        documents=DocumentStoreSettings(backend="local", local_root=tmp_path / "docs"),
-    )
-    deps = getattr(application.state, STATE_ATTRIBUTE)
-    deps.received_topic = dataclasses.replace(Topics.RECEIVED, name=topic)
-    yield application
-
-
-def headers(client: str, **extra: str) -> dict[str, str]:
-    return {"X-API-Key": KEYS[client], **extra}
 
 
 def body(**changes: Any) -> bytes:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,12 @@ from services.common.contracts import (
 )
 from services.common.schema_export import (
     ASYNCAPI_FILE,
+    OPENAPI_FILE,
     SCHEMA_DIALECT,
     check_backward_compatible,
     check_schemas,
     export_schemas,
+    ingest_openapi_document,
     render_all,
     schema_file_name,
     topic_schema,
@@ -107,8 +111,8 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_json_files_are_sorted_indented_and_end_with_a_newline() -> None:
-    for spec in Topics.all():
-        text = (COMMITTED / schema_file_name(spec)).read_text(encoding="utf-8")
+    for name in [*(schema_file_name(spec) for spec in Topics.all()), OPENAPI_FILE]:
+        text = (COMMITTED / name).read_text(encoding="utf-8")
         assert text.endswith("}\n")
         assert text == json.dumps(
             json.loads(text), indent=2, sort_keys=True, ensure_ascii=False
@@ -162,7 +166,7 @@ def committed_copy(tmp_path: Path) -> Path:
 def test_check_passes_on_an_unmodified_copy(committed_copy: Path) -> None:
     report = check_schemas(committed_copy)
     assert report.ok, report.to_dict()
-    assert report.checked == len(Topics.all()) + 1
+    assert report.checked == len(Topics.all()) + 2
 
 
 def test_check_flags_a_modified_file(committed_copy: Path) -> None:
@@ -185,6 +189,29 @@ def test_check_flags_missing_and_unexpected_files(committed_copy: Path) -> None:
     assert "loan.retired.v1.json" in report.breaking
 
 
+def test_check_flags_a_stale_openapi_document(committed_copy: Path) -> None:
+    path = committed_copy / OPENAPI_FILE
+    document = json.loads(path.read_text(encoding="utf-8"))
+    del document["paths"]["/v1/applications"]
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    report = check_schemas(committed_copy)
+    assert not report.ok
+    assert report.stale == [f"{OPENAPI_FILE}: differs from the current models"]
+    assert report.breaking == {}
+
+
+def test_check_flags_a_missing_openapi_document(committed_copy: Path) -> None:
+    (committed_copy / OPENAPI_FILE).unlink()
+    report = check_schemas(committed_copy)
+    assert report.stale == [f"{OPENAPI_FILE}: missing"]
+
+
+def test_the_openapi_document_is_not_taken_for_a_retired_topic(committed_copy: Path) -> None:
+    report = check_schemas(committed_copy)
+    assert not any(line.startswith(OPENAPI_FILE) for line in report.stale)
+    assert OPENAPI_FILE not in report.breaking
+
+
 def test_check_flags_models_that_broke_compatibility(committed_copy: Path) -> None:
     # Pretend the committed schema had a property the current model no longer has.
     path = committed_copy / schema_file_name(Topics.RECEIVED)
@@ -198,6 +225,45 @@ def test_check_flags_models_that_broke_compatibility(committed_copy: Path) -> No
     assert any(
         problem.startswith("$.application.loan.amount: upper bound lowered") for problem in problems
     )
+
+
+# -- OpenAPI -------------------------------------------------------------------------------
+
+
+def test_openapi_is_built_without_services_or_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("PRESCREEN_", "KAFKA_", "REDIS_")):
+            monkeypatch.delenv(name)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("building the OpenAPI document opened a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    document = ingest_openapi_document()
+    assert document["info"]["title"] == "loan-prescreen ingest"
+    assert document == ingest_openapi_document()
+
+
+def test_openapi_describes_the_ingest_routes_and_their_security() -> None:
+    document = json.loads((COMMITTED / OPENAPI_FILE).read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    assert {
+        "/v1/applications",
+        "/v1/applications/{application_id}",
+        "/v1/applications/{application_id}/documents",
+    } <= set(paths)
+    assert "/healthz" not in paths and "/readyz" not in paths
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    submit = paths["/v1/applications"]["post"]
+    assert submit["requestBody"]["required"] is True
+    assert "202" in submit["responses"]
+    for item in paths.values():
+        for operation in item.values():
+            assert operation["security"], operation["operationId"]
 
 
 # -- AsyncAPI ------------------------------------------------------------------------------
@@ -259,6 +325,8 @@ def test_cli_export_then_check(tmp_path: Path) -> None:
     exported = runner.invoke(schemas_cli, ["export", "--out", str(out)])
     assert exported.exit_code == 0, exported.output
     assert f"wrote {out / ASYNCAPI_FILE}" in exported.output
+    assert f"wrote {out / OPENAPI_FILE}" in exported.output
+    assert (out / OPENAPI_FILE).read_bytes() == (COMMITTED / OPENAPI_FILE).read_bytes()
     checked = runner.invoke(schemas_cli, ["check", "--dir", str(out), "--json"])
     assert checked.exit_code == 0, checked.output
     result = json.loads(checked.output.strip().splitlines()[-1])
