@@ -28,6 +28,7 @@ from services.common.http.errors import (
     FieldError,
     ProblemError,
     problem_response,
+    problem_responses,
 )
 from services.common.http.idempotency import IdempotentRequest, idempotency
 from services.common.http.ratelimit import enforce_rate_limit
@@ -47,7 +48,13 @@ Reader = Annotated[Principal, Depends(require_scopes(SCOPE_APPLICATIONS_READ))]
 Uploader = Annotated[Principal, Depends(require_scopes(SCOPE_DOCUMENTS_WRITE))]
 Idempotent = Annotated[IdempotentRequest, Depends(idempotency())]
 
-router = APIRouter(prefix="/v1/applications", dependencies=[Depends(enforce_rate_limit)])
+# Every route can refuse the caller (401/403), throttle it (429) or be briefly unable to answer
+# (503); all of them answer with problem+json.
+router = APIRouter(
+    prefix="/v1/applications",
+    dependencies=[Depends(enforce_rate_limit)],
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
+)
 
 # The body is read raw (so the Kafka intake's code judges it), which hides the model from
 # FastAPI; declare it by reference and let ``openapi_components`` supply the definitions.
