@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import orjson
 import typer
 
+from services.common.bench.ingest_bench import IngestBenchConfig, run_ingest_bench
 from services.common.bench.runtime_bench import RuntimeBenchConfig, run_runtime_bench
 
 app = typer.Typer(help="Benchmarks; each prints its figures and the baseline of the same run.")
@@ -69,6 +70,73 @@ def runtime(
         return
     for name, value in result.items():
         typer.echo(f"{name:>20}: {value}")
+
+
+@app.command("ingest")
+def ingest(
+    requests: Annotated[int, typer.Option(min=1, help="Requests per full-speed phase.")] = 20_000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight.")] = 64,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Server worker processes; default: one per core.")
+    ] = None,
+    load_processes: Annotated[
+        int, typer.Option(min=1, help="Load-generator processes sharing the concurrency.")
+    ] = 1,
+    fixed_rate: Annotated[
+        float, typer.Option(min=0.1, help="Requests per second of the fixed-rate phase.")
+    ] = 500.0,
+    fixed_rate_seconds: Annotated[
+        float, typer.Option(min=1.0, help="Length of the fixed-rate phase.")
+    ] = 20.0,
+    warmup: Annotated[
+        float, typer.Option(min=0, help="Seconds of untimed submissions before measuring.")
+    ] = 20.0,
+    idempotency_keys: Annotated[
+        bool, typer.Option(help="Send a distinct Idempotency-Key with every submission.")
+    ] = False,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Use this broker (loopback only); default: start a private one."),
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Use this Redis; default: private.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Accepted applications per second through the HTTP API against a trivial route."""
+    try:
+        config = IngestBenchConfig(
+            requests=requests,
+            concurrency=concurrency,
+            workers=workers or os.cpu_count() or 1,
+            load_processes=load_processes,
+            fixed_rate=fixed_rate,
+            fixed_rate_seconds=fixed_rate_seconds,
+            warmup_s=warmup,
+            idempotency_keys=idempotency_keys,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    bootstrap, redis_url = _servers(bootstrap, redis_url)
+    result = run_ingest_bench(config, bootstrap=bootstrap, redis_url=redis_url)
+    if json_output:
+        typer.echo(orjson.dumps(result).decode())
+        return
+    for name, value in result.items():
+        typer.echo(f"{name:>26}: {value}")
+
+
+def _servers(bootstrap: str | None, redis_url: str | None) -> tuple[str | None, str | None]:
+    """Both servers from the options or the environment, or neither; loopback only."""
+    bootstrap = bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    redis_url = redis_url or os.environ.get("REDIS_URL")
+    if bool(bootstrap) != bool(redis_url):
+        raise typer.BadParameter(
+            "give both a broker and a Redis URL (options or KAFKA_BOOTSTRAP_SERVERS/REDIS_URL), "
+            "or neither to start private ones"
+        )
+    for address in (bootstrap, redis_url):
+        if address and not _is_loopback(address):
+            raise typer.BadParameter(f"benchmarks only run against loopback servers: {address}")
+    return bootstrap, redis_url
 
 
 def _is_loopback(address: str) -> bool:
