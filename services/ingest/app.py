@@ -66,7 +66,11 @@ def build_app(
         deps,
         authenticator=Authenticator(auth_settings_for(ENV_PREFIX)),
         limiter=RateLimiter.from_settings(
-            sync_redis, rate_limit_settings_for(ENV_PREFIX), prefix=prefix, scope="ingest"
+            sync_redis,
+            rate_limit_settings_for(ENV_PREFIX),
+            prefix=prefix,
+            scope="ingest",
+            async_client=async_redis,
         ),
         idempotency=IdempotencyStore.from_settings(
             sync_redis, idempotency_settings_for(ENV_PREFIX), prefix=prefix, scope="ingest"

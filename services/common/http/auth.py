@@ -346,7 +346,7 @@ def install_auth(app: FastAPI, authenticator: Authenticator) -> None:
     setattr(app.state, STATE_ATTRIBUTE, authenticator)
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     """The app's ``Authenticator`` (override in tests with ``app.dependency_overrides``)."""
     authenticator = getattr(request.app.state, STATE_ATTRIBUTE, None)
     if not isinstance(authenticator, Authenticator):
@@ -400,7 +400,7 @@ def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
 
     async def dependency(principal: Authenticated, request: Request) -> Principal:
         if not principal.scopes.issuperset(required):
-            realm = get_authenticator(request).settings.realm
+            realm = (await get_authenticator(request)).settings.realm
             raise ProblemError(
                 403,
                 f"requires scope {scope_list}",

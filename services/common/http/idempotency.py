@@ -376,7 +376,7 @@ async def _replay_handler(request: Request, exc: Exception) -> Response:
     return exc.response.to_response()
 
 
-def get_idempotency_store(request: Request) -> IdempotencyStore:
+async def get_idempotency_store(request: Request) -> IdempotencyStore:
     """The app's ``IdempotencyStore`` (override in tests with ``app.dependency_overrides``)."""
     store = getattr(request.app.state, STATE_ATTRIBUTE, None)
     if not isinstance(store, IdempotencyStore):

@@ -32,9 +32,11 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import redis
+import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.concurrency import run_in_threadpool
 
 from services.common.http.auth import Authenticated
 from services.common.http.errors import RATE_LIMITED, SERVICE_UNAVAILABLE, ProblemError
@@ -129,8 +131,11 @@ class RateLimiter:
         overrides: Mapping[str, RateLimitRule] | None = None,
         fail_open: bool = False,
         enabled: bool = True,
+        async_client: aioredis.Redis | None = None,
     ) -> None:
         self._namespace = f"{prefix}:ratelimit:{scope}"
+        # With an asyncio client the check runs on the event loop: no thread-pool hop per request.
+        self._async_script = async_client.register_script(_GCRA) if async_client else None
         self._default = default
         self._overrides = dict(overrides or {})
         self._script = client.register_script(_GCRA)
@@ -139,10 +144,17 @@ class RateLimiter:
 
     @classmethod
     def from_settings(
-        cls, client: redis.Redis, settings: RateLimitSettings, *, prefix: str, scope: str
+        cls,
+        client: redis.Redis,
+        settings: RateLimitSettings,
+        *,
+        prefix: str,
+        scope: str,
+        async_client: aioredis.Redis | None = None,
     ) -> RateLimiter:
         return cls(
             client,
+            async_client=async_client,
             prefix=prefix,
             scope=scope,
             default=settings.default_rule,
@@ -154,25 +166,43 @@ class RateLimiter:
     def rule_for(self, client_id: str) -> RateLimitRule:
         return self._overrides.get(client_id, self._default)
 
-    def hit(self, client_id: str, cost: int = 1) -> RateDecision:
-        """Count one request (of ``cost`` units) for ``client_id``.
-
-        Raises ``redis.RedisError`` when Redis fails; the caller applies ``fail_open``.
-        """
+    def _request(self, client_id: str, cost: int) -> tuple[RateLimitRule, str, list[int]]:
         rule = self.rule_for(client_id)
         if not 1 <= cost <= rule.burst:
             raise ValueError(f"cost must be between 1 and the burst ({rule.burst})")
         interval_us = max(1, round(_MICROS / rule.per_s))
         key = f"{self._namespace}:{quote(client_id, safe='')}"
-        allowed, retry_us, remaining = self._script(
-            keys=[key], args=[interval_us, rule.burst, cost]
-        )
-        return RateDecision(
-            allowed=bool(allowed),
-            retry_after_s=int(retry_us) / _MICROS,
-            remaining=int(remaining),
-            limit=rule.burst,
-        )
+        return rule, key, [interval_us, rule.burst, cost]
+
+    @property
+    def is_async(self) -> bool:
+        return self._async_script is not None
+
+    async def ahit(self, client_id: str, cost: int = 1) -> RateDecision:
+        """``hit`` on the event loop; needs the limiter built with an ``async_client``."""
+        if self._async_script is None:
+            raise RuntimeError("this limiter has no asyncio client")
+        rule, key, args = self._request(client_id, cost)
+        allowed, retry_us, remaining = await self._async_script(keys=[key], args=args)
+        return _decision(rule, allowed, retry_us, remaining)
+
+    def hit(self, client_id: str, cost: int = 1) -> RateDecision:
+        """Count one request (of ``cost`` units) for ``client_id``.
+
+        Raises ``redis.RedisError`` when Redis fails; the caller applies ``fail_open``.
+        """
+        rule, key, args = self._request(client_id, cost)
+        allowed, retry_us, remaining = self._script(keys=[key], args=args)
+        return _decision(rule, allowed, retry_us, remaining)
+
+
+def _decision(rule: RateLimitRule, allowed: Any, retry_us: Any, remaining: Any) -> RateDecision:
+    return RateDecision(
+        allowed=bool(allowed),
+        retry_after_s=int(retry_us) / _MICROS,
+        remaining=int(remaining),
+        limit=rule.burst,
+    )
 
 
 def install_rate_limiter(app: FastAPI, limiter: RateLimiter) -> None:
@@ -180,7 +210,7 @@ def install_rate_limiter(app: FastAPI, limiter: RateLimiter) -> None:
     setattr(app.state, STATE_ATTRIBUTE, limiter)
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     """The app's ``RateLimiter`` (override in tests with ``app.dependency_overrides``)."""
     limiter = getattr(request.app.state, STATE_ATTRIBUTE, None)
     if not isinstance(limiter, RateLimiter):
@@ -188,19 +218,23 @@ def get_rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def enforce_rate_limit(
+async def enforce_rate_limit(
     principal: Authenticated,
     limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
 ) -> RateDecision | None:
     """Dependency: count the request against its client's limit; ``429`` or ``503`` if refused.
 
-    A plain function: FastAPI runs it in its thread pool, so the Redis call never blocks the
-    event loop. Returns None when limiting is disabled or Redis failed and the limiter fails open.
+    With an asyncio Redis client the check runs on the event loop; otherwise the blocking call
+    goes to the thread pool so it never stalls the loop. Returns None when limiting is disabled
+    or Redis failed and the limiter fails open.
     """
     if not limiter.enabled:
         return None
     try:
-        decision = limiter.hit(principal.client_id)
+        if limiter.is_async:
+            decision = await limiter.ahit(principal.client_id)
+        else:
+            decision = await run_in_threadpool(limiter.hit, principal.client_id)
     except redis.RedisError as exc:
         if limiter.fail_open:
             log.warning("rate limiter unavailable, request let through: %s", type(exc).__name__)

@@ -27,7 +27,7 @@ class IngestDependencies:
     long_poll_max_s: float = 30.0
 
 
-def get_dependencies(request: Request) -> IngestDependencies:
+async def get_dependencies(request: Request) -> IngestDependencies:
     deps: IngestDependencies = getattr(request.app.state, STATE_ATTRIBUTE)
     return deps
 
