@@ -35,7 +35,6 @@ import secrets
 import selectors
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -59,6 +58,7 @@ import orjson
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from services.common.bench.ingest_server import BASELINE_PATH
+from services.common.bench.servers import bench_servers
 from services.common.bench.stats import percentile, rate
 from services.common.contracts.registry import Topics
 from services.common.http.auth import (
@@ -71,6 +71,7 @@ from services.common.http.idempotency import IDEMPOTENCY_KEY_HEADER
 from services.common.infra.ports import LOOPBACK, free_ports
 from services.common.kafka_admin import ensure_topics
 from services.common.settings import KafkaSettings
+from services.ingest.examples import example_submission
 
 SUBMIT_PATH: Final = "/v1/applications"
 BENCH_CLIENT_ID: Final = "bench-client"
@@ -86,66 +87,7 @@ PhaseKind = Literal["baseline", "submit"]
 
 # A complete, valid application (every section the API accepts); only the ids change per
 # request. Its dates are fixed and in the past, so the stated age always matches the birth date.
-_CONSENT: Final = {
-    "granted": True,
-    "recorded_at": "2025-03-14T09:20:00Z",
-    "text_version": "2025-01",
-}
-_TEMPLATE: Final[dict[str, Any]] = {
-    "application_id": "",
-    "customer_id": "",
-    "submitted_at": "2025-03-14T09:26:53+00:00",
-    "channel": "web",
-    "household": {
-        "age": 27,
-        "marital_status": "Divorced",
-        "num_dependents": 2,
-        "education_level": "Master's",
-        "home_ownership": "Rent",
-    },
-    "employment": {"employment_status": "Self-Employed", "years_employed": 7},
-    "financials": {
-        "annual_income": 70437.36,
-        "credit_score": 693,
-        "debt_to_income_ratio": 40.24,
-        "savings_balance": 6777.81,
-        "checking_balance": 27760.35,
-        "existing_loans": 5,
-        "payment_history": "Fair",
-    },
-    "loan": {"product": "Car", "amount": 11155.71, "term_years": 5},
-    "identity": {
-        "name": {"given_name": "Dana", "family_name": "Reyes"},
-        "date_of_birth": "1997-06-02",
-        "address": {
-            "line1": "12 Elm Street",
-            "city": "Springfield",
-            "region": "IL",
-            "postal_code": "62701",
-            "country": "US",
-        },
-        "citizenship": "US",
-        "residency_status": "citizen",
-        "ssn": "123456789",
-    },
-    "contact": {"email": "dana.reyes@example.com", "phone": "+14155550123"},
-    "consents": {
-        "credit_check": {**_CONSENT, "permissible_purpose": "credit_transaction"},
-        "data_processing": _CONSENT,
-        "electronic_communications": _CONSENT,
-    },
-    "device": {"device_id": "dev-42", "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0"},
-    "documents": [
-        {
-            "document_id": "doc-1",
-            "kind": "w2",
-            "storage_uri": "s3://uploads/f74efbce/doc-1.pdf",
-            "sha256": "a" * 64,
-            "content_type": "application/pdf",
-            "size_bytes": 48213,
-        }
-    ],
-}
+_TEMPLATE: Final[dict[str, Any]] = {**example_submission(), "application_id": "", "customer_id": ""}
 
 
 # ---------------------------------------------------------------------------- configuration
@@ -878,32 +820,9 @@ def run_ingest_bench(
     config: IngestBenchConfig, *, bootstrap: str | None, redis_url: str | None
 ) -> dict[str, Any]:
     """Run against the given servers, or against a private local Kafka and Redis."""
-    with tempfile.TemporaryDirectory(prefix="prescreen-bench-ingest-") as tmp:
-        workdir = Path(tmp)
-        if bootstrap and redis_url:
-            return IngestBench(
-                config, bootstrap=bootstrap, redis_url=redis_url, workdir=workdir
-            ).run()
-        from services.common.infra.kafka_config import BrokerSettings
-        from services.common.infra.local import LocalInfra
-        from services.common.infra.redis_server import RedisServerSettings
-
-        kafka_port, controller_port, redis_port = free_ports(3)
-        infra = LocalInfra(
-            BrokerSettings(port=kafka_port, controller_port=controller_port),
-            RedisServerSettings(port=redis_port),
-            state_dir=workdir / "infra",
-        )
-        started_bootstrap, started_redis = infra.start()
-        try:
-            return IngestBench(
-                config,
-                bootstrap=bootstrap or started_bootstrap,
-                redis_url=redis_url or started_redis,
-                workdir=workdir,
-            ).run()
-        finally:
-            infra.stop()
+    with bench_servers(bootstrap, redis_url, prefix="prescreen-bench-ingest-") as servers:
+        kafka_servers, redis, workdir = servers
+        return IngestBench(config, bootstrap=kafka_servers, redis_url=redis, workdir=workdir).run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

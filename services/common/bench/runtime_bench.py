@@ -21,7 +21,6 @@ import os
 import selectors
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +34,7 @@ import orjson
 from confluent_kafka import Producer
 
 from services.common.bench.scrape import sample
+from services.common.bench.servers import bench_servers
 from services.common.bench.stats import percentile, rate
 from services.common.infra.ports import free_ports
 from services.common.kafka_admin import ensure_topics
@@ -324,29 +324,6 @@ def run_runtime_bench(
     config: RuntimeBenchConfig, *, bootstrap: str | None, redis_url: str | None
 ) -> dict[str, Any]:
     """Run against the given servers, or against a private local Kafka and Redis."""
-    with tempfile.TemporaryDirectory(prefix="prescreen-bench-") as tmp:
-        workdir = Path(tmp)
-        if bootstrap and redis_url:
-            return RuntimeBench(
-                config, bootstrap=bootstrap, redis_url=redis_url, workdir=workdir
-            ).run()
-        from services.common.infra.kafka_config import BrokerSettings
-        from services.common.infra.local import LocalInfra
-        from services.common.infra.redis_server import RedisServerSettings
-
-        kafka_port, controller_port, redis_port = free_ports(3)
-        infra = LocalInfra(
-            BrokerSettings(port=kafka_port, controller_port=controller_port),
-            RedisServerSettings(port=redis_port),
-            state_dir=workdir / "infra",
-        )
-        started_bootstrap, started_redis = infra.start()
-        try:
-            return RuntimeBench(
-                config,
-                bootstrap=bootstrap or started_bootstrap,
-                redis_url=redis_url or started_redis,
-                workdir=workdir,
-            ).run()
-        finally:
-            infra.stop()
+    with bench_servers(bootstrap, redis_url, prefix="prescreen-bench-") as servers:
+        kafka_servers, redis, workdir = servers
+        return RuntimeBench(config, bootstrap=kafka_servers, redis_url=redis, workdir=workdir).run()
