@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -54,22 +54,9 @@ def runtime(
     )
     if compression not in {"none", "gzip", "snappy", "lz4", "zstd"}:
         raise typer.BadParameter("compression must be none, gzip, snappy, lz4 or zstd")
-    bootstrap = bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    redis_url = redis_url or os.environ.get("REDIS_URL")
-    if bool(bootstrap) != bool(redis_url):
-        raise typer.BadParameter(
-            "give both a broker and a Redis URL (options or KAFKA_BOOTSTRAP_SERVERS/REDIS_URL), "
-            "or neither to start private ones"
-        )
-    for address in (bootstrap, redis_url):
-        if address and not _is_loopback(address):
-            raise typer.BadParameter(f"benchmarks only run against loopback servers: {address}")
+    bootstrap, redis_url = _servers(bootstrap, redis_url)
     result = run_runtime_bench(config, bootstrap=bootstrap, redis_url=redis_url)
-    if json_output:
-        typer.echo(orjson.dumps(result).decode())
-        return
-    for name, value in result.items():
-        typer.echo(f"{name:>20}: {value}")
+    _report(result, json_output)
 
 
 @app.command("ingest")
@@ -117,11 +104,17 @@ def ingest(
         raise typer.BadParameter(str(exc)) from None
     bootstrap, redis_url = _servers(bootstrap, redis_url)
     result = run_ingest_bench(config, bootstrap=bootstrap, redis_url=redis_url)
+    _report(result, json_output)
+
+
+def _report(result: dict[str, Any], json_output: bool) -> None:
+    """One JSON object as the last line, or one aligned line per figure."""
     if json_output:
         typer.echo(orjson.dumps(result).decode())
         return
+    width = max((len(name) for name in result), default=0)
     for name, value in result.items():
-        typer.echo(f"{name:>26}: {value}")
+        typer.echo(f"{name:>{width}}: {value}")
 
 
 def _servers(bootstrap: str | None, redis_url: str | None) -> tuple[str | None, str | None]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ import orjson
 from confluent_kafka import Producer
 
 from services.common.bench.scrape import sample
-from services.common.bench.servers import bench_servers
+from services.common.bench.servers import bench_servers, read_line
 from services.common.bench.stats import percentile, rate
 from services.common.infra.ports import free_ports
 from services.common.kafka_admin import ensure_topics
@@ -250,7 +249,7 @@ class RuntimeBench:
             args.append("--read-committed")
         process = subprocess.Popen(args, stdout=subprocess.PIPE)  # noqa: S603 - own interpreter
         assert process.stdout is not None
-        line = _read_line(process.stdout, timeout_s=60)
+        line = read_line(process.stdout, timeout_s=60)
         if line.strip() != b"ready":
             process.kill()
             raise RuntimeError("benchmark sink did not become ready")
@@ -297,14 +296,6 @@ class RuntimeBench:
                     process.kill()
             for handle in logs:
                 handle.close()
-
-
-def _read_line(stream: IO[bytes], timeout_s: float) -> bytes:
-    selector = selectors.DefaultSelector()
-    selector.register(stream, selectors.EVENT_READ)
-    if not selector.select(timeout_s):
-        return b""
-    return stream.readline()
 
 
 def _wait_ready(port: int, timeout_s: float) -> None:

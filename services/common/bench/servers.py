@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import selectors
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from services.common.infra.ports import free_ports
 
@@ -39,3 +41,12 @@ def bench_servers(
             yield started_bootstrap, started_redis, workdir
         finally:
             infra.stop()
+
+
+def read_line(stream: IO[bytes], timeout_s: float) -> bytes:
+    """One line from a child process's pipe, or b"" if none arrives within ``timeout_s``."""
+    selector = selectors.DefaultSelector()
+    selector.register(stream, selectors.EVENT_READ)
+    if not selector.select(timeout_s):
+        return b""
+    return stream.readline()

@@ -31,6 +31,7 @@ from services.common.docstore.ports import (
     validate_application_id,
     validate_declared_name,
     validate_owner,
+    verified_document,
 )
 
 URI_SCHEME = "local"
@@ -103,18 +104,7 @@ class LocalDocumentStore:
         """Read the document back and check its size, hash and sniffed type against its key."""
         parsed = self._parse(uri_or_key)
         data = self._read(self._path(parsed))
-        kind, digest = examine(data, self._max_bytes)
-        check_integrity(parsed, data)
-        if kind is not parsed.kind:
-            raise DocumentIntegrityError("stored content type does not match the key's extension")
-        return StoredDocument(
-            uri=self.uri(parsed.key),
-            key=parsed.key,
-            sha256=digest,
-            size=len(data),
-            content_type=kind.content_type,
-            kind=kind,
-        )
+        return verified_document(parsed, data, uri=self.uri(parsed.key), max_bytes=self._max_bytes)
 
     def delete(self, uri_or_key: str) -> None:
         """Remove the document; removing one that is not there is not an error."""

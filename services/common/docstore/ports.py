@@ -234,3 +234,22 @@ def examine(data: bytes, max_bytes: int) -> tuple[FileKind, str]:
         raise DocumentTooLarge(len(data), max_bytes)
     kind = sniff(data)
     return kind, sha256_hex(data)
+
+
+def verified_document(
+    parsed: DocumentKey, data: bytes, *, uri: str, max_bytes: int
+) -> StoredDocument:
+    """What was read back under ``parsed``, once its size, hash and sniffed type match the key."""
+    kind, digest = examine(data, max_bytes)
+    if digest != parsed.sha256:
+        raise DocumentIntegrityError("stored bytes do not match the SHA-256 in their key")
+    if kind is not parsed.kind:
+        raise DocumentIntegrityError("stored content type does not match the key's extension")
+    return StoredDocument(
+        uri=uri,
+        key=parsed.key,
+        sha256=digest,
+        size=len(data),
+        content_type=kind.content_type,
+        kind=kind,
+    )

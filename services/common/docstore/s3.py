@@ -40,6 +40,7 @@ from services.common.docstore.ports import (
     validate_declared_name,
     validate_owner,
     validate_sha256,
+    verified_document,
 )
 from services.common.docstore.sniff import FileKind
 
@@ -189,18 +190,7 @@ class S3DocumentStore:
         if head["ContentLength"] > self._max_bytes:
             raise DocumentTooLarge(head["ContentLength"], self._max_bytes)
         data = self._read(object_key)
-        kind, digest = examine(data, self._max_bytes)
-        check_integrity(parsed, data)
-        if kind is not parsed.kind:
-            raise DocumentIntegrityError("stored content type does not match the key's extension")
-        return StoredDocument(
-            uri=self.uri(parsed.key),
-            key=parsed.key,
-            sha256=digest,
-            size=len(data),
-            content_type=kind.content_type,
-            kind=kind,
-        )
+        return verified_document(parsed, data, uri=self.uri(parsed.key), max_bytes=self._max_bytes)
 
     def delete(self, uri_or_key: str) -> None:
         """Remove the object; removing one that is not there is not an error."""

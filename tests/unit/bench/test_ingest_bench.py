@@ -11,16 +11,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.common.bench import ingest_bench
-from services.common.bench.ingest_bench import (
-    IngestBenchConfig,
+from services.common.bench import ingest_load
+from services.common.bench.ingest_bench import IngestBenchConfig, config_problems, split
+from services.common.bench.ingest_load import (
     PhaseResult,
     PhaseSpec,
     client_count,
-    config_problems,
     reconcile,
     run_phase,
-    split,
     submission,
 )
 from services.common.bench.ingest_server import BASELINE_PATH, add_baseline_route
@@ -135,7 +133,7 @@ def test_merged_results_span_every_process() -> None:
 
 
 def test_reconcile_names_lost_duplicated_and_unexpected_records() -> None:
-    assert reconcile(["a", "b"], {"a": 1, "b": 1}) == ingest_bench.Reconciliation(2, 2, 0, 0, 0)
+    assert reconcile(["a", "b"], {"a": 1, "b": 1}) == ingest_load.Reconciliation(2, 2, 0, 0, 0)
     check = reconcile(["a", "b", "c"], {"a": 2, "b": 1, "x": 3})
     assert (check.accepted, check.on_topic) == (3, 6)
     assert (check.lost, check.duplicates, check.unexpected) == (1, 1, 3)
