@@ -46,7 +46,7 @@ from services.common.docstore.sniff import FileKind
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef, PutObjectRequestTypeDef
 
 SseMode = Literal["AES256", "aws:kms"]
 URI_SCHEME = "s3"
@@ -298,36 +298,21 @@ class S3DocumentStore:
         digest: str,
     ) -> None:
         metadata = {"owner": owner, "sha256": digest}
+        request: PutObjectRequestTypeDef = {
+            "Bucket": self._bucket,
+            "Key": object_key,
+            "Body": data,
+            "ContentLength": len(data),
+            "ContentType": kind.content_type,
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": checksum,
+            "ServerSideEncryption": self._sse,
+            "Metadata": metadata,
+        }
         if self._kms_key_id is not None:
-            kms_key_id = self._kms_key_id
-            _call(
-                lambda: self._client.put_object(
-                    Bucket=self._bucket,
-                    Key=object_key,
-                    Body=data,
-                    ContentLength=len(data),
-                    ContentType=kind.content_type,
-                    ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=checksum,
-                    ServerSideEncryption=self._sse,
-                    SSEKMSKeyId=kms_key_id,
-                    Metadata=metadata,
-                )
-            )
-        else:
-            _call(
-                lambda: self._client.put_object(
-                    Bucket=self._bucket,
-                    Key=object_key,
-                    Body=data,
-                    ContentLength=len(data),
-                    ContentType=kind.content_type,
-                    ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=checksum,
-                    ServerSideEncryption=self._sse,
-                    Metadata=metadata,
-                )
-            )
+            # Only KMS encryption names a key; S3 refuses the parameter for AES256.
+            request["SSEKMSKeyId"] = self._kms_key_id
+        _call(lambda: self._client.put_object(**request))
 
     def _read(self, object_key: str) -> bytes:
         response = _call(
