@@ -15,11 +15,11 @@ and Redis unless others are named:
    request was *due*, so a server that falls behind is charged for the queue it causes.
 
 The load runs in separate processes (``python -m services.common.bench.ingest_load load``)
-with ``httpx`` over HTTP/1.1 keep-alive connections, so it never shares the server's
-interpreter. Every answer other than 2xx, and every transport failure, is an error. At the end
-the received topic is read (``read_committed``) from where it stood before the run: every
-accepted application must be on it exactly once (``lost``, ``duplicates``), and nothing else
-(``unexpected``).
+over lean HTTP/1.1 keep-alive connections (``http_lane``), so it never shares the server's
+interpreter and takes little CPU from it. Every answer other than 2xx, and every transport
+failure, is an error. At the end the received topic is read (``read_committed``) from where it
+stood before the run: every accepted application must be on it exactly once (``lost``,
+``duplicates``), and nothing else (``unexpected``).
 """
 
 from __future__ import annotations

@@ -1,15 +1,14 @@
 """The load side of ``prescreen bench ingest``: payloads, timing, and the load processes.
 
-Each load process (``python -m services.common.bench.ingest_load load ...``) runs one phase with
-``httpx`` over HTTP/1.1 keep-alive connections, apart from the server's interpreter, and reports
-what it measured as JSON; ``ingest_bench`` orchestrates the phases and merges the reports.
+Each load process (``python -m services.common.bench.ingest_load load ...``) runs one phase over
+lean HTTP/1.1 keep-alive connections (``http_lane``), apart from the server's interpreter, and
+reports what it measured as JSON; ``ingest_bench`` orchestrates the phases and merges the reports.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import resource
 import sys
@@ -17,7 +16,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import (
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -27,10 +25,12 @@ from collections.abc import (
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
-import httpx
 import orjson
+import uvloop
 
+from services.common.bench.http_lane import HttpLane, LaneError, request_head
 from services.common.bench.ingest_server import BASELINE_PATH
 from services.common.bench.stats import percentile, rate
 from services.common.http.auth import (
@@ -42,10 +42,6 @@ from services.ingest.examples import example_submission
 SUBMIT_PATH: Final = "/v1/applications"
 BENCH_CLIENT_ID: Final = "bench-client"
 API_KEY_ENV: Final = "PRESCREEN_BENCH_API_KEY"
-LANES_PER_CLIENT: Final = 4
-"""Connections per ``httpx.AsyncClient``: its pool looks at every connection for every request,
-so one client with 64 connections costs the load generator several times the CPU per request of
-sixteen clients with four each (measured: 3.6 ms against 0.9 ms)."""
 ID_NAMESPACE: Final = uuid.UUID("3b0c7e52-9f41-5d8a-b6d2-1c9e4f7a2d60")
 """Namespace of the benchmark's uuid5 application and customer ids."""
 
@@ -198,44 +194,62 @@ def reconcile(accepted: Iterable[str], seen: Mapping[str, int]) -> Reconciliatio
 
 @dataclass(frozen=True)
 class _Call:
-    method: str
-    path: str
+    head: bytes
     body: bytes | None
     app_id: str | None
-    headers: dict[str, str] | None
 
 
-def _call(spec: PhaseSpec, label: str, index: int) -> _Call:
-    if spec.kind == "baseline":
-        return _Call("GET", BASELINE_PATH, None, None, None)
-    app_id, body = submission(label, index)
-    headers = {IDEMPOTENCY_KEY_HEADER: f"{label}-{index}"} if spec.idempotency_keys else None
-    return _Call("POST", SUBMIT_PATH, body, app_id, headers)
+@dataclass(frozen=True)
+class _Target:
+    """Where and as whom the load process sends its requests."""
 
+    host: str
+    port: int
+    api_key: str
 
-async def _send(client: httpx.AsyncClient, call: _Call) -> int | str:
-    try:
-        response = await client.request(
-            call.method, call.path, content=call.body, headers=call.headers
+    @classmethod
+    def of(cls, base_url: str, api_key: str) -> _Target:
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or parts.hostname is None or parts.port is None:
+            raise ValueError(f"the load needs an http://host:port address, not {base_url!r}")
+        return cls(parts.hostname, parts.port, api_key)
+
+    def head(self, method: str, path: str, body: bytes | None, extra: Mapping[str, str]) -> bytes:
+        headers = {API_KEY_HEADER: self.api_key, **extra}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return request_head(
+            method, path, f"{self.host}:{self.port}", headers, None if body is None else len(body)
         )
-    except httpx.HTTPError as exc:
-        return type(exc).__name__
-    return response.status_code
+
+
+def _call(spec: PhaseSpec, target: _Target, label: str, index: int) -> _Call:
+    if spec.kind == "baseline":
+        return _Call(target.head("GET", BASELINE_PATH, None, {}), None, None)
+    app_id, body = submission(label, index)
+    extra = {IDEMPOTENCY_KEY_HEADER: f"{label}-{index}"} if spec.idempotency_keys else {}
+    return _Call(target.head("POST", SUBMIT_PATH, body, extra), body, app_id)
+
+
+async def _send(lane: HttpLane, call: _Call) -> int | str:
+    try:
+        return await lane.request(call.head, call.body)
+    except LaneError as exc:
+        return exc.kind
 
 
 async def _closed_loop(
-    clients: Sequence[httpx.AsyncClient],
+    lanes: Sequence[HttpLane],
     make: Callable[[int], _Call],
     count: int | None,
     *,
-    concurrency: int,
     deadline: float | None,
     result: PhaseResult,
 ) -> None:
-    """``concurrency`` lanes, each sending its next request as soon as the last one answered."""
+    """One loop per lane, each sending its next request as soon as the last one answered."""
     next_index = 0
 
-    async def lane(client: httpx.AsyncClient) -> None:
+    async def run(lane: HttpLane) -> None:
         nonlocal next_index
         while True:
             if count is not None and next_index >= count:
@@ -246,31 +260,33 @@ async def _closed_loop(
             next_index += 1
             call = make(index)
             started = time.perf_counter()
-            outcome = await _send(client, call)
+            outcome = await _send(lane, call)
             result.record(outcome, time.perf_counter() - started, call.app_id)
 
-    await asyncio.gather(*(lane(clients[i % len(clients)]) for i in range(concurrency)))
+    await asyncio.gather(*(run(lane) for lane in lanes))
 
 
 async def _open_loop(
-    clients: Sequence[httpx.AsyncClient],
+    lanes: Sequence[HttpLane],
     calls: Sequence[_Call],
     *,
     rate_per_s: float,
-    concurrency: int,
     result: PhaseResult,
 ) -> None:
-    """Send request ``i`` when it is due (``i / rate`` after the start), at most ``concurrency``
-    in flight; latency is counted from when the request was due, not when it left."""
-    slots = asyncio.Semaphore(concurrency)
+    """Send request ``i`` when it is due (``i / rate`` after the start) on an idle lane, at most
+    one request per lane in flight; latency is counted from when the request was due, not when
+    it left, so a server that falls behind cannot hide its queue."""
+    idle = list(lanes)
+    slots = asyncio.Semaphore(len(lanes))
     tasks: set[asyncio.Task[None]] = set()
     start = time.perf_counter()
 
-    async def one(client: httpx.AsyncClient, call: _Call, due: float) -> None:
+    async def one(lane: HttpLane, call: _Call, due: float) -> None:
         try:
-            outcome = await _send(client, call)
+            outcome = await _send(lane, call)
             result.record(outcome, time.perf_counter() - due, call.app_id)
         finally:
+            idle.append(lane)
             slots.release()
 
     for index, call in enumerate(calls):
@@ -279,40 +295,11 @@ async def _open_loop(
         if delay > 0:
             await asyncio.sleep(delay)
         await slots.acquire()
-        task = asyncio.create_task(one(clients[index % len(clients)], call, due))
+        task = asyncio.create_task(one(idle.pop(), call, due))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     if tasks:
         await asyncio.gather(*tasks)
-
-
-def client_count(concurrency: int) -> int:
-    """How many ``AsyncClient``s carry ``concurrency`` lanes, ``LANES_PER_CLIENT`` each."""
-    return -(-concurrency // LANES_PER_CLIENT)
-
-
-@contextlib.asynccontextmanager
-async def _clients(
-    spec: PhaseSpec, api_key: str, transport: httpx.AsyncBaseTransport | None
-) -> AsyncIterator[list[httpx.AsyncClient]]:
-    per_client = min(spec.concurrency, LANES_PER_CLIENT)
-    limits = httpx.Limits(
-        max_connections=per_client, max_keepalive_connections=per_client, keepalive_expiry=300
-    )
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=spec.base_url,
-                    headers={API_KEY_HEADER: api_key, "Content-Type": "application/json"},
-                    limits=limits,
-                    timeout=httpx.Timeout(spec.timeout_s),
-                    transport=transport,
-                )
-            )
-            for _ in range(client_count(spec.concurrency))
-        ]
-        yield clients
 
 
 async def run_phase(
@@ -320,46 +307,47 @@ async def run_phase(
     api_key: str,
     *,
     ready: Callable[[], Awaitable[None]] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> PhaseResult:
-    """Run one phase in this process. ``ready`` (an async callable) is awaited between the
-    untimed warm-up and the timed part, to start several processes together."""
+    """Run one phase in this process over ``spec.concurrency`` connections. ``ready`` (an async
+    callable) is awaited between the untimed warm-up and the timed part, to start several
+    processes together."""
+    target = _Target.of(spec.base_url, api_key)
+    lanes = [HttpLane(target.host, target.port, spec.timeout_s) for _ in range(spec.concurrency)]
     result = PhaseResult()
-    async with _clients(spec, api_key, transport) as clients:
+    try:
         if spec.warmup:
             warm = PhaseResult()
-            warm_calls = [_call(spec, f"{spec.label}-w", i) for i in range(spec.warmup)]
+            warm_calls = [_call(spec, target, f"{spec.label}-w", i) for i in range(spec.warmup)]
             await _closed_loop(
-                clients,
-                warm_calls.__getitem__,
-                len(warm_calls),
-                concurrency=spec.concurrency,
-                deadline=None,
-                result=warm,
+                lanes, warm_calls.__getitem__, len(warm_calls), deadline=None, result=warm
             )
             result.warmup_accepted_ids = warm.accepted_ids
             result.warmup_errors = warm.errors
-        calls = [_call(spec, spec.label, i) for i in range(spec.count)] if spec.count else None
+        calls = (
+            [_call(spec, target, spec.label, i) for i in range(spec.count)] if spec.count else None
+        )
         if ready is not None:
             await ready()
         cpu_before = _own_cpu_s()
         result.start_ns = time.time_ns()
         if spec.rate is not None and calls is not None:
-            await _open_loop(
-                clients, calls, rate_per_s=spec.rate, concurrency=spec.concurrency, result=result
-            )
+            await _open_loop(lanes, calls, rate_per_s=spec.rate, result=result)
         else:
             deadline = time.monotonic() + spec.duration_s if spec.duration_s else None
             await _closed_loop(
-                clients,
-                calls.__getitem__ if calls is not None else lambda i: _call(spec, spec.label, i),
+                lanes,
+                calls.__getitem__
+                if calls is not None
+                else lambda i: _call(spec, target, spec.label, i),
                 len(calls) if calls is not None else None,
-                concurrency=spec.concurrency,
                 deadline=deadline,
                 result=result,
             )
         result.end_ns = time.time_ns()
         result.cpu_s = _own_cpu_s() - cpu_before
+    finally:
+        for lane in lanes:
+            lane.close()
     return result
 
 
@@ -382,7 +370,7 @@ def load_main(argv: Sequence[str]) -> int:
         sys.stdout.flush()
         await asyncio.to_thread(sys.stdin.readline)
 
-    result = asyncio.run(run_phase(spec, api_key, ready=ready))
+    result = uvloop.run(run_phase(spec, api_key, ready=ready))
     args.out.write_bytes(orjson.dumps(asdict(result)))
     return 0
 

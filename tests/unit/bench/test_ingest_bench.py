@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import timedelta
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,7 +16,6 @@ from services.common.bench.ingest_bench import IngestBenchConfig, config_problem
 from services.common.bench.ingest_load import (
     PhaseResult,
     PhaseSpec,
-    client_count,
     reconcile,
     run_phase,
     submission,
@@ -27,6 +26,7 @@ from services.common.http.auth import Authenticator, install_auth
 from services.common.http.auth_settings import AuthSettings, api_key_hash
 from services.common.http.errors import install_error_handlers
 from services.ingest.intake import Accepted, accept
+from tests.unit.bench.http_peer import HttpPeer, by_path, http_peer, json_answer
 from tests.unit.contracts import samples
 from tests.unit.ingest.support import config as intake_config
 
@@ -67,13 +67,6 @@ def test_split_shares_add_up_and_differ_by_at_most_one() -> None:
     assert sum(split(20_000, 7)) == 20_000
     with pytest.raises(ValueError):
         split(1, 0)
-
-
-def test_clients_carry_at_most_four_connections_each() -> None:
-    assert client_count(1) == 1
-    assert client_count(4) == 1
-    assert client_count(5) == 2
-    assert client_count(64) == 16
 
 
 def test_default_config_is_valid() -> None:
@@ -139,56 +132,80 @@ def test_reconcile_names_lost_duplicated_and_unexpected_records() -> None:
     assert (check.lost, check.duplicates, check.unexpected) == (1, 1, 3)
 
 
-def _fake_server(statuses: dict[str, int]) -> tuple[httpx.MockTransport, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(statuses.get(request.url.path, 404), json={})
-
-    return httpx.MockTransport(handler), seen
+async def _run(spec: PhaseSpec, peer: HttpPeer) -> PhaseResult:
+    return await run_phase(dataclasses.replace(spec, base_url=peer.base_url), API_KEY)
 
 
 def test_a_full_speed_phase_sends_distinct_authenticated_submissions() -> None:
-    transport, seen = _fake_server({"/v1/applications": 202})
-    spec = PhaseSpec(
-        base_url="http://bench.test", kind="submit", label="r-full-0", count=50, concurrency=8
-    )
-    result = asyncio.run(run_phase(spec, API_KEY, transport=transport))
+    async def scenario() -> tuple[PhaseResult, HttpPeer]:
+        async with http_peer(by_path({"/v1/applications": 202})) as peer:
+            spec = PhaseSpec(base_url="", kind="submit", label="r-full-0", count=50, concurrency=8)
+            return await _run(spec, peer), peer
+
+    result, peer = asyncio.run(scenario())
     assert (result.ok, result.errors) == (50, 0)
     assert len(set(result.accepted_ids)) == 50
-    assert len(seen) == 50
-    assert all(r.headers["X-API-Key"] == API_KEY for r in seen)
-    assert all("Idempotency-Key" not in r.headers for r in seen)
+    assert len(peer.seen) == 50 and peer.connections == 8
+    assert all(r.headers["x-api-key"] == API_KEY for r in peer.seen)
+    assert all("idempotency-key" not in r.headers for r in peer.seen)
+    sent = {json.loads(r.body)["application_id"] for r in peer.seen}
+    assert sent == set(result.accepted_ids)
+    assert all(r.headers["content-type"] == "application/json" for r in peer.seen)
     assert result.end_ns >= result.start_ns > 0
 
 
 def test_warm_up_requests_are_kept_apart_from_the_timed_ones() -> None:
-    transport, seen = _fake_server({BASELINE_PATH: 200})
-    spec = PhaseSpec(
-        base_url="http://bench.test", kind="baseline", label="r-b-0", count=20, warmup=5
-    )
-    result = asyncio.run(run_phase(spec, API_KEY, transport=transport))
-    assert len(seen) == 25 and result.ok == 20
-    assert all(r.method == "GET" for r in seen)
+    async def scenario() -> tuple[PhaseResult, HttpPeer]:
+        async with http_peer(by_path({BASELINE_PATH: 200})) as peer:
+            spec = PhaseSpec(base_url="", kind="baseline", label="r-b-0", count=20, warmup=5)
+            return await _run(spec, peer), peer
+
+    result, peer = asyncio.run(scenario())
+    assert len(peer.seen) == 25 and result.ok == 20
+    assert all(r.method == "GET" and r.body == b"" for r in peer.seen)
 
 
 def test_a_fixed_rate_phase_keeps_its_schedule_and_counts_failures() -> None:
-    transport, seen = _fake_server({})  # every answer a 404
-    spec = PhaseSpec(
-        base_url="http://bench.test",
-        kind="submit",
-        label="r-fixed-0",
-        count=20,
-        concurrency=4,
-        rate=200.0,
-        idempotency_keys=True,
-    )
-    result = asyncio.run(run_phase(spec, API_KEY, transport=transport))
+    async def scenario() -> tuple[PhaseResult, HttpPeer]:
+        async with http_peer(by_path({})) as peer:  # every answer a 404
+            spec = PhaseSpec(
+                base_url="",
+                kind="submit",
+                label="r-fixed-0",
+                count=20,
+                concurrency=4,
+                rate=200.0,
+                idempotency_keys=True,
+            )
+            return await _run(spec, peer), peer
+
+    result, peer = asyncio.run(scenario())
     assert (result.ok, result.errors, result.error_kinds) == (0, 20, {"404": 20})
     assert result.accepted_ids == []
     assert (result.end_ns - result.start_ns) / 1e9 >= 19 / 200
-    assert len({r.headers["Idempotency-Key"] for r in seen}) == 20
+    assert len({r.headers["idempotency-key"] for r in peer.seen}) == 20
+
+
+def test_transport_failures_are_counted_by_kind_and_the_phase_goes_on() -> None:
+    answers = iter([json_answer(202, close=True), b"", json_answer(202)] + [json_answer(202)] * 9)
+
+    async def scenario() -> tuple[PhaseResult, HttpPeer]:
+        async with http_peer(lambda _request: next(answers)) as peer:
+            spec = PhaseSpec(
+                base_url="", kind="submit", label="r-t-0", count=12, concurrency=1, timeout_s=0.2
+            )
+            return await _run(spec, peer), peer
+
+    result, peer = asyncio.run(scenario())
+    # The server closed after the first answer (reconnect), never answered the second (timeout).
+    assert (result.ok, result.errors, result.error_kinds) == (11, 1, {"timeout": 1})
+    assert peer.connections == 3
+
+
+def test_nothing_listening_is_a_connect_error_not_a_crash() -> None:
+    spec = PhaseSpec(base_url="http://127.0.0.1:9", kind="baseline", label="r-c-0", count=3)
+    result = asyncio.run(run_phase(spec, API_KEY))
+    assert (result.ok, result.errors, result.error_kinds) == (0, 3, {"connect_error": 3})
 
 
 def test_the_baseline_route_needs_the_same_credentials_as_the_api() -> None:
