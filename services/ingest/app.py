@@ -73,7 +73,11 @@ def build_app(
             async_client=async_redis,
         ),
         idempotency=IdempotencyStore.from_settings(
-            sync_redis, idempotency_settings_for(ENV_PREFIX), prefix=prefix, scope="ingest"
+            sync_redis,
+            idempotency_settings_for(ENV_PREFIX),
+            prefix=prefix,
+            scope="ingest",
+            async_client=async_redis,
         ),
     )
 

@@ -8,9 +8,10 @@
   kept for ``ttl_s`` (24 h by default);
 * ``Conflict`` — the key was used for a different request (another fingerprint): ``409``;
 * ``InProgress`` — the first request with this key is still running: ``409`` with
-  ``Retry-After``. By default the store does not wait (``wait_s=0``): a waiting request holds a
-  worker thread, and a client that retried on a timeout retries again anyway. A service may set
-  ``IDEMPOTENCY_WAIT_S`` to poll briefly for the first request's answer before giving up.
+  ``Retry-After``. By default the store does not wait (``wait_s=0``): a waiting request holds
+  its connection and polls Redis, and a client that retried on a timeout retries again anyway.
+  A service may set ``IDEMPOTENCY_WAIT_S`` to poll briefly for the first request's answer
+  before giving up.
 
 Keys are scoped per client: client A's key never replays client B's response. The fingerprint is
 the SHA-256 of method, path (with its query string) and the canonical body (JSON with sorted keys
@@ -24,9 +25,9 @@ FastAPI::
     Idempotent = Annotated[IdempotentRequest, Depends(idempotency(required=True))]
 
     @app.post("/v1/applications", status_code=202)
-    def submit(body: Application, caller: Writer, idem: Idempotent) -> Response:
+    async def submit(body: Application, caller: Writer, idem: Idempotent) -> Response:
         ...
-        return idem.complete(JSONResponse(..., status_code=202))
+        return await idem.acomplete(JSONResponse(..., status_code=202))
 
 A replay never reaches the route: the dependency raises ``IdempotentReplay`` and the handler
 ``install_idempotency`` registers answers with the stored response and
@@ -39,6 +40,7 @@ JSON-able value as the body).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -52,6 +54,7 @@ from urllib.parse import quote
 
 import orjson
 import redis
+import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import Response
 from pydantic import Field
@@ -235,7 +238,12 @@ def idempotency_settings_for(env_prefix: str, **values: Any) -> IdempotencySetti
 
 
 class IdempotencyStore:
-    """Claims, stored responses and replays under ``{prefix}:idempotency:{scope}:``."""
+    """Claims, stored responses and replays under ``{prefix}:idempotency:{scope}:``.
+
+    ``begin``/``complete``/``abandon`` block; ``abegin``/``acomplete``/``aabandon`` run on the
+    event loop and need the store built with an ``async_client`` (without one they hand the
+    blocking calls to the thread pool, so either form works in any route).
+    """
 
     def __init__(
         self,
@@ -248,8 +256,8 @@ class IdempotencyStore:
         wait_s: float = 0.0,
         retry_after_s: int = 1,
         poll_s: float = 0.05,
+        async_client: aioredis.Redis | None = None,
     ) -> None:
-        self._client = client
         self._namespace = f"{prefix}:idempotency:{scope}"
         self._ttl_s = ttl_s
         self._lease_ms = max(1, int(lease_s * 1000))
@@ -259,10 +267,25 @@ class IdempotencyStore:
         self._begin = client.register_script(_BEGIN)
         self._complete = client.register_script(_COMPLETE)
         self._abandon = client.register_script(_ABANDON)
+        self._async = (
+            (
+                async_client.register_script(_BEGIN),
+                async_client.register_script(_COMPLETE),
+                async_client.register_script(_ABANDON),
+            )
+            if async_client is not None
+            else None
+        )
 
     @classmethod
     def from_settings(
-        cls, client: redis.Redis, settings: IdempotencySettings, *, prefix: str, scope: str
+        cls,
+        client: redis.Redis,
+        settings: IdempotencySettings,
+        *,
+        prefix: str,
+        scope: str,
+        async_client: aioredis.Redis | None = None,
     ) -> IdempotencyStore:
         return cls(
             client,
@@ -272,6 +295,7 @@ class IdempotencyStore:
             lease_s=settings.idempotency_lease_s,
             wait_s=settings.idempotency_wait_s,
             retry_after_s=settings.idempotency_retry_after_s,
+            async_client=async_client,
         )
 
     def redis_key(self, client_id: str, key: str) -> str:
@@ -280,30 +304,56 @@ class IdempotencyStore:
 
     def begin(self, client_id: str, key: str, fingerprint: str) -> BeginResult:
         """Claim ``key`` for this request, or say why not (see the module docstring)."""
-        validate_key(key)
-        redis_key = self.redis_key(client_id, key)
-        claim = orjson.dumps({"state": "pending", "fp": fingerprint, "id": uuid.uuid4().hex})
-        deadline = time.monotonic() + self._wait_s
-        current = self._begin(keys=[redis_key], args=[claim, self._lease_ms])
+        attempt = self._attempt(client_id, key, fingerprint)
         while True:
-            if current is None:
-                return New(client_id, key, fingerprint, redis_key, claim)
-            record = orjson.loads(current)
-            if record.get("fp") != fingerprint:
-                return Conflict()
-            if record.get("state") == "done":
-                return Replay(StoredResponse.from_json(record["response"]))
-            if time.monotonic() >= deadline:
-                return InProgress(self._retry_after_s)
+            current = self._begin(keys=[attempt.new.redis_key], args=attempt.args)
+            result = attempt.judge(current)
+            if result is not None:
+                return result
             time.sleep(self._poll_s)
-            current = self._begin(keys=[redis_key], args=[claim, self._lease_ms])
+
+    async def abegin(self, client_id: str, key: str, fingerprint: str) -> BeginResult:
+        """``begin`` without blocking the event loop."""
+        if self._async is None:
+            return await run_in_threadpool(self.begin, client_id, key, fingerprint)
+        attempt = self._attempt(client_id, key, fingerprint)
+        while True:
+            current = await self._async[0](keys=[attempt.new.redis_key], args=attempt.args)
+            result = attempt.judge(current)
+            if result is not None:
+                return result
+            await asyncio.sleep(self._poll_s)
+
+    def _attempt(self, client_id: str, key: str, fingerprint: str) -> _Attempt:
+        validate_key(key)
+        claim = orjson.dumps({"state": "pending", "fp": fingerprint, "id": uuid.uuid4().hex})
+        return _Attempt(
+            New(client_id, key, fingerprint, self.redis_key(client_id, key), claim),
+            args=[claim, self._lease_ms],
+            deadline=time.monotonic() + self._wait_s,
+            retry_after_s=self._retry_after_s,
+        )
 
     def complete(self, claim: New, response: StoredResponse) -> bool:
         """Store the response for replays; False if the claim was lost (lease ran out)."""
+        stored = self._complete(keys=[claim.redis_key], args=self._done_args(claim, response))
+        return self._stored(claim, stored)
+
+    async def acomplete(self, claim: New, response: StoredResponse) -> bool:
+        """``complete`` without blocking the event loop."""
+        if self._async is None:
+            return await run_in_threadpool(self.complete, claim, response)
+        args = self._done_args(claim, response)
+        return self._stored(claim, await self._async[1](keys=[claim.redis_key], args=args))
+
+    def _done_args(self, claim: New, response: StoredResponse) -> list[Any]:
         record = orjson.dumps(
             {"state": "done", "fp": claim.fingerprint, "response": response.to_json()}
         )
-        stored = self._complete(keys=[claim.redis_key], args=[claim.claim, record, self._ttl_s])
+        return [claim.claim, record, self._ttl_s]
+
+    @staticmethod
+    def _stored(claim: New, stored: Any) -> bool:
         if not stored:
             log.warning(
                 "idempotent request outlived its lease; its response was not stored",
@@ -314,6 +364,35 @@ class IdempotencyStore:
     def abandon(self, claim: New) -> bool:
         """Release the claim so that a retry runs the request again."""
         return bool(self._abandon(keys=[claim.redis_key], args=[claim.claim]))
+
+    async def aabandon(self, claim: New) -> bool:
+        """``abandon`` without blocking the event loop."""
+        if self._async is None:
+            return await run_in_threadpool(self.abandon, claim)
+        return bool(await self._async[2](keys=[claim.redis_key], args=[claim.claim]))
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One ``begin``: the claim it would make and how to read what Redis answered."""
+
+    new: New
+    args: list[Any]
+    deadline: float
+    retry_after_s: int
+
+    def judge(self, current: bytes | None) -> BeginResult | None:
+        """The outcome, or None to ask again (the first request is running; still waiting)."""
+        if current is None:
+            return self.new
+        record = orjson.loads(current)
+        if record.get("fp") != self.new.fingerprint:
+            return Conflict()
+        if record.get("state") == "done":
+            return Replay(StoredResponse.from_json(record["response"]))
+        if time.monotonic() >= self.deadline:
+            return InProgress(self.retry_after_s)
+        return None
 
 
 def _quote(value: str) -> str:
@@ -332,7 +411,11 @@ class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an
 
 
 class IdempotentRequest:
-    """The route's handle on its idempotency claim (no-op when the request sent no key)."""
+    """The route's handle on its idempotency claim (no-op when the request sent no key).
+
+    Plain ``def`` routes call ``complete``; ``async def`` routes ``await acomplete``, which
+    never blocks the event loop.
+    """
 
     def __init__(self, store: IdempotencyStore, claim: New | None) -> None:
         self._store = store
@@ -347,21 +430,44 @@ class IdempotentRequest:
     def finished(self) -> bool:
         return self._finished
 
+    def _take(self) -> New | None:
+        """The claim, once: whoever finishes the request first settles it."""
+        if self._claim is None or self._finished:
+            return None
+        self._finished = True
+        return self._claim
+
     def complete(self, response: Response) -> Response:
         """Store ``response`` for replays (a 5xx releases the key instead); returns it."""
-        if self._claim is not None and not self._finished:
-            self._finished = True
+        claim = self._take()
+        if claim is not None:
             if response.status_code >= 500:
-                self._store.abandon(self._claim)
+                self._store.abandon(claim)
             else:
-                self._store.complete(self._claim, StoredResponse.from_response(response))
+                self._store.complete(claim, StoredResponse.from_response(response))
+        return response
+
+    async def acomplete(self, response: Response) -> Response:
+        """``complete`` for ``async def`` routes."""
+        claim = self._take()
+        if claim is not None:
+            if response.status_code >= 500:
+                await self._store.aabandon(claim)
+            else:
+                await self._store.acomplete(claim, StoredResponse.from_response(response))
         return response
 
     def abandon(self) -> None:
         """Release the key so that a retry runs the request again."""
-        if self._claim is not None and not self._finished:
-            self._finished = True
-            self._store.abandon(self._claim)
+        claim = self._take()
+        if claim is not None:
+            self._store.abandon(claim)
+
+    async def aabandon(self) -> None:
+        """``abandon`` for ``async def`` routes."""
+        claim = self._take()
+        if claim is not None:
+            await self._store.aabandon(claim)
 
 
 def install_idempotency(app: FastAPI, store: IdempotencyStore) -> None:
@@ -419,7 +525,7 @@ def idempotency(*, required: bool = False) -> Callable[..., AsyncIterator[Idempo
         fingerprint = request_fingerprint(
             request.method, request.url.path, await request.body(), query=request.url.query
         )
-        result = await run_in_threadpool(store.begin, principal.client_id, key, fingerprint)
+        result = await store.abegin(principal.client_id, key, fingerprint)
         if isinstance(result, Replay):
             raise IdempotentReplay(result.response)
         if isinstance(result, Conflict):
@@ -441,11 +547,10 @@ def idempotency(*, required: bool = False) -> Callable[..., AsyncIterator[Idempo
         try:
             yield handle
         except BaseException:
-            if not handle.finished:
-                await run_in_threadpool(handle.abandon)
+            await handle.aabandon()
             raise
         if not handle.finished:
             log.warning("idempotent route returned without complete(); key released")
-            await run_in_threadpool(handle.abandon)
+            await handle.aabandon()
 
     return dependency

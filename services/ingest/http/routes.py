@@ -94,25 +94,25 @@ async def submit(request: Request, caller: Writer, idem: Idempotent, deps: Deps)
         await request.body(), application_id=None, received_at=received_at, config=deps.intake
     )
     if isinstance(result, Rejected):
-        return idem.complete(_rejection(result))
+        return await idem.acomplete(_rejection(result))
     application_id = result.key
     if not await deps.status.create(application_id, caller.client_id, received_at, "ingest"):
         # Same id from anyone: say only that it is taken (never whose it is).
-        return idem.complete(
+        return await idem.acomplete(
             problem_response(409, detail="an application with this id was already submitted")
         )
     try:
         await deps.publisher.publish(deps.received_topic, result.key, result.event)
     except PublishError:
         await deps.status.delete(application_id)
-        return idem.complete(
+        return await idem.acomplete(
             problem_response(
                 503, detail="could not record the application; retry", headers={"Retry-After": "1"}
             )
         )
     status_url = f"/v1/applications/{application_id}"
     body = SubmissionAccepted(application_id=result.application_id, status_url=status_url)
-    return idem.complete(
+    return await idem.acomplete(
         JSONResponse(
             body.model_dump(mode="json"), status_code=202, headers={"Location": status_url}
         )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from services.common.http import (
+    BeginResult,
     Conflict,
     IdempotencyStore,
     InProgress,
@@ -125,3 +128,68 @@ def test_default_ttl_is_a_day(redis_client: redis.Redis) -> None:
 def test_invalid_key_is_refused(redis_client: redis.Redis) -> None:
     with pytest.raises(InvalidIdempotencyKeyError):
         store(redis_client).begin("client-a", "has space", FP)
+
+
+def test_the_event_loop_methods_share_claims_with_the_blocking_ones(
+    redis_client: redis.Redis, redis_url: str
+) -> None:
+    async def scenario() -> None:
+        async_client = aioredis.Redis.from_url(redis_url)
+        try:
+            s = store(redis_client, async_client=async_client)
+            first = claim(await s.abegin("client-a", "key-1", FP))
+            assert isinstance(s.begin("client-a", "key-1", FP), InProgress)
+            assert await s.abegin("client-a", "key-1", OTHER_FP) == Conflict()
+            assert await s.aabandon(first)
+            assert not await s.aabandon(first)
+            second = claim(s.begin("client-a", "key-1", FP))
+            assert not await s.acomplete(first, ACCEPTED)
+            assert await s.acomplete(second, ACCEPTED)
+            assert await s.abegin("client-a", "key-1", FP) == Replay(ACCEPTED)
+        finally:
+            await async_client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_async_waiting_duplicate_gets_the_first_answer_without_blocking_the_loop(
+    redis_client: redis.Redis, redis_url: str
+) -> None:
+    async def scenario() -> tuple[BeginResult, int]:
+        async_client = aioredis.Redis.from_url(redis_url)
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        try:
+            s = store(redis_client, wait_s=2.0, async_client=async_client)
+            first = claim(await s.abegin("client-a", "key-1", FP))
+            background = asyncio.create_task(ticker())
+            asyncio.get_running_loop().call_later(
+                0.2, lambda: asyncio.ensure_future(s.acomplete(first, ACCEPTED))
+            )
+            result = await s.abegin("client-a", "key-1", FP)
+            background.cancel()
+            return result, ticks
+        finally:
+            await async_client.aclose()
+
+    result, ticks = asyncio.run(scenario())
+    assert result == Replay(ACCEPTED)
+    assert ticks >= 10  # the loop kept running while the duplicate waited
+
+
+def test_without_an_async_client_the_event_loop_methods_still_work(
+    redis_client: redis.Redis,
+) -> None:
+    async def scenario() -> BeginResult:
+        s = store(redis_client)
+        first = claim(await s.abegin("client-a", "key-1", FP))
+        assert await s.acomplete(first, ACCEPTED)
+        return await s.abegin("client-a", "key-1", FP)
+
+    assert asyncio.run(scenario()) == Replay(ACCEPTED)
