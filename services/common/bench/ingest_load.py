@@ -33,6 +33,7 @@ import uvloop
 from services.common.bench.http_lane import HttpLane, LaneError, request_head
 from services.common.bench.ingest_server import BASELINE_PATH
 from services.common.bench.stats import percentile, rate
+from services.common.heap import freeze_startup_heap
 from services.common.http.auth import (
     API_KEY_HEADER,
 )
@@ -326,6 +327,9 @@ async def run_phase(
         calls = (
             [_call(spec, target, spec.label, i) for i in range(spec.count)] if spec.count else None
         )
+        # The prebuilt requests are thousands of long-lived objects: keep the load's own full
+        # collections from pausing it mid-phase (a paused sender is charged as server latency).
+        freeze_startup_heap()
         if ready is not None:
             await ready()
         cpu_before = _own_cpu_s()

@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from services.common.contracts.dead_letter import DeadLetter, FailureKind
 from services.common.contracts.topics import TopicSpec
 from services.common.health import HealthServer
+from services.common.heap import freeze_startup_heap
 from services.common.idempotency import DuplicateFilter, key_of
 from services.common.logs import log_context
 from services.common.runtime.codec import Undecodable, dead_letter, decode
@@ -151,6 +152,7 @@ class StageRuntime:
         """Process until stopped, ``max_events`` records were handled, or ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self._start()
+        freeze_startup_heap()
         try:
             while not self._stop.is_set():
                 if max_events is not None and self.stats.consumed >= max_events:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
 
+from services.common.heap import freeze_startup_heap
 from services.common.http.auth import Authenticator, install_auth
 from services.common.http.errors import install_error_handlers
 from services.common.http.idempotency import IdempotencyStore, install_idempotency
@@ -27,6 +28,7 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_heap()
         yield
         deps.publisher.close()
 
