@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from services.common.bench.ingest_load import (
     API_KEY_ENV,
@@ -399,15 +399,39 @@ def _tree_cpu_s(root: int) -> float:
     return total
 
 
-def _high_watermarks(kafka: KafkaSettings, topic: str) -> dict[int, int]:
+# What a partition answers while its leader is still being elected.
+_LEADERLESS = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+    }
+)
+
+
+def _high_watermarks(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> dict[int, int]:
+    """End offset of each partition of ``topic``; waits out a just-created topic whose
+    partitions have no leader yet (a retriable error) for up to ``timeout_s``."""
     consumer = Consumer({**kafka.client_config(), "group.id": f"bench-offsets-{uuid.uuid4().hex}"})
+    deadline = time.monotonic() + timeout_s
     try:
-        metadata = consumer.list_topics(topic, timeout=30)
-        partitions = sorted(metadata.topics[topic].partitions)
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-            for p in partitions
-        }
+        while True:
+            try:
+                metadata = consumer.list_topics(topic, timeout=timeout_s)
+                partitions = sorted(metadata.topics[topic].partitions)
+                ends = (
+                    consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+                    for p in partitions
+                )
+                return {p: high for p, (_low, high) in zip(partitions, ends, strict=True)}
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                retriable = isinstance(error, KafkaError) and (
+                    error.retriable() or error.code() in _LEADERLESS
+                )
+                if not retriable or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         consumer.close()
 
