@@ -1,0 +1,1 @@
+"""Historical and synthetic application tables for training the credit-risk model."""
