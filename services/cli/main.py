@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import bench, data, dlq, infra, schemas, topics
+from services.cli import bench, data, dlq, infra, schemas, topics, train
 
 app = typer.Typer(
     name="prescreen",
@@ -18,6 +18,7 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(bench.app, name="bench")
 app.add_typer(data.app, name="data")
+app.command("train")(train.train_command)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Training the credit-risk model: feature spec, candidate models, evaluation, artifact."""
