@@ -161,7 +161,7 @@ def load_artifact(directory: Path) -> LoadedModel:
             intercept=float(numbers["intercept"]),
         )
     elif kind == "xgboost":
-        model = XGBClassifier()
+        model = XGBClassifier(n_jobs=1)
         model.load_model(model_file)
     else:
         model = pickle.loads(model_file.read_bytes())  # noqa: S301 - hash verified above
