@@ -11,6 +11,7 @@ import typer
 from services.scoring.data.table import read_summary
 from services.scoring.training.artifact import write_artifact
 from services.scoring.training.candidates import CANDIDATES
+from services.scoring.training.card import write_model_card
 from services.scoring.training.datasets import DATASETS, load_table
 from services.scoring.training.spec import builtin_spec, load_spec
 from services.scoring.training.train import train
@@ -59,10 +60,10 @@ def train_command(
         spec_path = spec or builtin_spec("loan-default")
         summary = read_summary(data)
         oracle = summary.oracle_auc if summary is not None else None
-    result = train(
-        load_spec(spec_path), load_table(path), folds=cv, seed=seed, candidates=candidates
-    )
+    table = load_table(path)
+    result = train(load_spec(spec_path), table, folds=cv, seed=seed, candidates=candidates)
     artifact = write_artifact(result, out, extra={"oracle_auc": oracle, "data": path.name})
+    card = write_model_card(result, table, artifact, oracle_auc=oracle)
     report: dict[str, Any] = {
         "models": {name: c.mean for name, c in result.candidates.items()},
         "selected": result.selected,
@@ -74,6 +75,7 @@ def train_command(
         "calibrated": result.calibrated_metrics,
         "artifact": str(artifact),
         "version": artifact.name.rsplit("-", 1)[-1],
+        "model_card": str(card),
     }
     if as_json:
         typer.echo(json.dumps(report))

@@ -164,7 +164,7 @@ def selection_rule() -> str:
     return (
         f"The candidate with the highest mean cross-validated AUC is selected; among candidates "
         f"within {AUC_TIE} AUC of the best, the earliest in the order {order} is preferred, "
-        "because a simpler model's reasons are easier to compute and explain."
+        "because the earlier models' reasons are cheaper to compute and easier to explain."
     )
 
 
@@ -223,8 +223,8 @@ def _comparison(result: TrainingResult, oracle_auc: float | None) -> list[str]:
         "## Candidate comparison",
         "",
         f"Mean over the {result.folds} folds; precision, recall and F1 flag a probability of "
-        f"default above the operating cut-off {cutoff}. The last row is the selected model's "
-        "calibrated out-of-fold predictions.",
+        f"default above the operating cut-off {cutoff}. The last row scores the selected model's "
+        "calibrated out-of-fold predictions, pooled over all rows.",
         "",
         *_table(("model", *(label for _, label in METRICS)), rows),
         "",

@@ -90,7 +90,9 @@ def plot_roc(result: TrainingResult, path: Path) -> Path:
         false_positive, true_positive, _ = roc_curve(result.labels, predicted)
         auc = float(roc_auc_score(result.labels, predicted))
         width = 2.0 if name == result.selected else 1.2
-        axes.plot(false_positive, true_positive, linewidth=width, label=f"{name} (AUC {auc:.3f})")
+        axes.plot(
+            false_positive, true_positive, linewidth=width, label=f"{name} (pooled AUC {auc:.3f})"
+        )
     _diagonal(axes, "no skill")
     axes.set_xlabel("false positive rate (non-defaults flagged)")
     axes.set_ylabel("true positive rate (defaults flagged)")
