@@ -148,3 +148,36 @@ def _loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@app.command("scoring")
+def scoring(
+    training_rows: Annotated[
+        int, typer.Option(min=1_000, help="Rows of the generated training table.")
+    ] = 20_000,
+    batch_rows: Annotated[int, typer.Option(min=1_000, help="Rows scored in one batch.")] = 100_000,
+    single_calls: Annotated[int, typer.Option(min=100, help="One-row scoring calls.")] = 5_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the generated tables.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Model scoring in batches and one row at a time, and reasons for declines."""
+    from services.scoring.bench import ScoringBenchConfig, run_scoring_bench
+
+    report = run_scoring_bench(
+        ScoringBenchConfig(
+            training_rows=training_rows,
+            batch_rows=batch_rows,
+            single_calls=single_calls,
+            seed=seed,
+        )
+    )
+    if as_json:
+        typer.echo(orjson.dumps(report).decode())
+        return
+    for name, figures in report["models"].items():
+        typer.echo(
+            f"{name:9} batch {figures['batch_rows_per_s']:>9,} rows/s "
+            f"(bare model {figures['baseline_batch_rows_per_s']:,})  "
+            f"single p99 {figures['single_p99_ms']} ms  "
+            f"reasons {figures['reasons_rows_per_s']:,} declines/s"
+        )

@@ -1,0 +1,36 @@
+"""``prescreen bench scoring`` on a small configuration: the promised figures, all measured."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from services.cli.main import app
+
+
+def test_the_scoring_benchmark_prints_its_figures_and_baseline() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "scoring",
+            "--training-rows",
+            "2000",
+            "--batch-rows",
+            "3000",
+            "--single-calls",
+            "200",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert set(report["models"]) == {"logistic", "xgboost"}
+    for figures in report["models"].values():
+        assert figures["batch_rows_per_s"] > 0 and figures["baseline_batch_rows_per_s"] > 0
+        assert 0 < figures["single_p50_ms"] <= figures["single_p99_ms"]
+        assert figures["declines_explained"] > 0 and figures["reasons_rows_per_s"] > 0
+    slowest = min(m["batch_rows_per_s"] for m in report["models"].values())
+    assert report["batch_rows_per_s"] == slowest
+    assert report["single_p99_ms"] == max(m["single_p99_ms"] for m in report["models"].values())
