@@ -30,6 +30,8 @@ MAX_STAGE_REASONS = 20
 MAX_PRINCIPAL_REASONS = 4
 """Adverse-action notices state at most four principal reasons."""
 
+MAX_POLICY_RULES = 20
+
 
 class Reason(EventModel):
     """A reason code and its short, human-readable description."""
@@ -113,6 +115,21 @@ class RiskGrade(StrEnum):
     E = "E"
 
 
+PolicyRuleId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Z][A-Z0-9-]*$",
+        description="Stable identifier of a credit-policy rule, e.g. KO-03 or GR-D.",
+    ),
+]
+ImprovementTip = Annotated[
+    str,
+    Field(min_length=1, max_length=300, description="A change the applicant could make."),
+]
+
+
 class ScoringResult(_StageResult):
     """Credit bureau, internal exposure, policy rules and the default model."""
 
@@ -136,6 +153,19 @@ class ScoringResult(_StageResult):
     )
     eligible_products: tuple[LoanProduct, ...] = Field(
         default=(), max_length=20, description="Products policy allows this applicant."
+    )
+    policy_rule_ids: tuple[PolicyRuleId, ...] = Field(
+        default=(),
+        max_length=MAX_POLICY_RULES,
+        description="Policy rules that decided, for audit: knock-outs matched, then the grade.",
+    )
+    improvement_tips: tuple[ImprovementTip, ...] = Field(
+        default=(),
+        max_length=MAX_PRINCIPAL_REASONS,
+        description=(
+            "Changes that, re-scored by the model and graded by the policy, reach approval; "
+            "only for refused applications, empty when nothing within reach does."
+        ),
     )
 
 

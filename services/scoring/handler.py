@@ -1,0 +1,312 @@
+"""Scoring: bureau file, knock-outs, probability of default, grade and reasons, per batch.
+
+Pure logic with its ports injected, no Kafka. A batch is handled in two passes: first every
+event's files are gathered (or the event is settled without them: skipped, or no consent to a
+credit check), then every gathered event is checked by the policy and scored by the model in
+one call each, which is what keeps the stage fast under load.
+
+Marital status is never read: ``model_input`` builds the model row and the policy input from
+explicit lists of fields that leave it out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from services.common.contracts import (
+    ApplicationCase,
+    EarlyOutcome,
+    Reason,
+    Scored,
+    ScoringResult,
+    StageName,
+    Topics,
+)
+from services.common.contracts.stages import MAX_PRINCIPAL_REASONS, ScoringStatus
+from services.common.contracts.topics import TopicSpec
+from services.common.logs import log_context
+from services.common.runtime import Emit, Envelope
+from services.scoring.bureau import CreditReport, InternalRelationship
+from services.scoring.model_input import (
+    MODEL_COLUMNS,
+    Row,
+    model_row,
+    policy_input,
+    table_of,
+    verified_debt_to_income,
+)
+from services.scoring.policy import PD_DECIMALS, CreditPolicy, GradeBand, GradeResult, PolicyResult
+from services.scoring.ports import CreditBureau, InternalData, RunOnce
+from services.scoring.reasons import (
+    Catalogue,
+    RowContributions,
+    contributions,
+    default_catalogue,
+    principal_reasons,
+    suggest_improvements,
+)
+from services.scoring.reasons.contributions import EXACT_KINDS
+from services.scoring.training.artifact import LoadedModel
+from services.scoring.training.derived import DERIVED_FEATURES
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+NO_CONSENT = Reason(
+    code="NO_CREDIT_CHECK_CONSENT",
+    description="No consent to a credit bureau inquiry, so the credit file could not be read.",
+)
+HIGH_RISK = Reason(
+    code="ESTIMATED_RISK_TOO_HIGH",
+    description="Estimated risk of default above what can be approved automatically.",
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    """An event whose credit file is in, waiting for the batch's policy check and model run."""
+
+    position: int
+    envelope: Envelope[Any]
+    case: ApplicationCase
+    report: CreditReport
+    relationship: InternalRelationship
+    row: Row
+
+
+def _first_each(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+class ScoringHandler:
+    def __init__(
+        self,
+        *,
+        bureau: CreditBureau,
+        internal_data: InternalData,
+        once: RunOnce,
+        model: LoadedModel,
+        policy: CreditPolicy,
+        stage_version: str,
+        bankruptcy_lookback_months: int = 84,
+        catalogue: Catalogue | None = None,
+        output: TopicSpec[Scored] = Topics.SCORED,
+        clock: Clock = _utc_now,
+    ) -> None:
+        # Both refused at start-up: reasons must come from the model's own contributions, and
+        # a column the stage cannot fill would fail every event instead of this process.
+        if model.kind not in EXACT_KINDS:
+            raise ValueError(f"a {model.kind} model has no exact contributions to state reasons")
+        unknown = sorted(model.encoder.spec.source_columns - set(MODEL_COLUMNS))
+        if unknown:
+            raise ValueError(f"the model reads columns a live application does not fill: {unknown}")
+        self._bureau = bureau
+        self._internal_data = internal_data
+        self._once = once
+        self._model = model
+        self._policy = policy
+        self._stage_version = f"{stage_version}+policy.{policy.version}"
+        self._lookback_months = bankruptcy_lookback_months
+        self._catalogue = catalogue or default_catalogue()
+        self._output = output
+        self._clock = clock
+
+    def __call__(self, batch: Sequence[Envelope[Any]]) -> list[Emit]:
+        now = self._clock()
+        settled: dict[int, Emit] = {}
+        gathered: list[_Gathered] = []
+        for position, envelope in enumerate(batch):
+            with log_context(envelope.key, envelope.event.trace_id):
+                case: ApplicationCase = envelope.value
+                consent = case.application.consents.credit_check
+                if case.ended_early:
+                    skipped = ScoringResult(
+                        status="skipped", completed_at=now, stage_version=self._stage_version
+                    )
+                    settled[position] = self._emit(envelope, case, skipped, None)
+                elif not consent.granted:
+                    # Pulling a file without consent would itself be a violation: a person
+                    # has to sort the consent out before the application can be scored.
+                    settled[position] = self._refer_without_consent(envelope, case, now)
+                else:
+                    purpose = consent.permissible_purpose.value
+                    gathered.append(self._gather(position, envelope, case, purpose))
+        if gathered:
+            settled.update(self._score(gathered, now))
+        return [settled[position] for position in range(len(batch))]
+
+    def _gather(
+        self, position: int, envelope: Envelope[Any], case: ApplicationCase, purpose: str
+    ) -> _Gathered:
+        application = case.application
+        token = application.identity.ssn_token
+        # Through Once: a retried or replayed event reuses the stored answers, so the applicant
+        # gets one hard inquiry and the same event always sees the same file.
+        report = CreditReport.model_validate(
+            self._once(
+                f"bureau:{case.application_id}",
+                lambda: self._bureau.pull(token, permissible_purpose=purpose).model_dump(
+                    mode="json"
+                ),
+            )
+        )
+        relationship = InternalRelationship.model_validate(
+            self._once(
+                f"internal:{case.application_id}",
+                lambda: self._internal_data.relationship(application.customer_id).model_dump(
+                    mode="json"
+                ),
+            )
+        )
+        return _Gathered(
+            position, envelope, case, report, relationship, model_row(application, report)
+        )
+
+    def _score(self, gathered: list[_Gathered], now: datetime) -> dict[int, Emit]:
+        table = table_of([item.row for item in gathered])
+        # The same post-loan DTI the model computes, so policy and model judge one figure.
+        post_loan_dti = DERIVED_FEATURES["post_loan_dti"].compute(table)
+        facts = [
+            policy_input(
+                item.case.application,
+                item.report,
+                post_loan_dti=float(dti),
+                bankruptcy_lookback_months=self._lookback_months,
+            )
+            for item, dti in zip(gathered, post_loan_dti, strict=True)
+        ]
+        policy_results = self._policy.check_knockouts_batch(facts)
+        # The whole batch in one call: per-row inference would cost a model run per event.
+        probabilities = self._model.probability_of_default(table)
+        grades = [self._policy.grade(float(pd)) for pd in probabilities]
+        refused = any(
+            not result.passed or grade.band is not GradeBand.APPROVE
+            for result, grade in zip(policy_results, grades, strict=True)
+        )
+        explained = contributions(self._model, table) if refused else None
+        emits = {}
+        for index, item in enumerate(gathered):
+            with log_context(item.envelope.key, item.envelope.event.trace_id):
+                reasons: tuple[Reason, ...] = ()
+                if explained is not None:
+                    reasons = self._reasons(explained.row(index), policy_results[index])
+                emits[item.position] = self._decide(
+                    item,
+                    policy_results[index],
+                    grades[index],
+                    float(probabilities[index]),
+                    reasons,
+                    now,
+                )
+        return emits
+
+    def _reasons(self, row: RowContributions, policy_result: PolicyResult) -> tuple[Reason, ...]:
+        """Knock-outs first, then the model's strongest adverse features; at most four."""
+        scored = principal_reasons(
+            row, policy_knockouts=policy_result.knockouts, catalogue=self._catalogue
+        )
+        return tuple(reason.to_stage_reason() for reason in scored)
+
+    def _decide(
+        self,
+        item: _Gathered,
+        policy_result: PolicyResult,
+        grade: GradeResult,
+        probability: float,
+        reasons: tuple[Reason, ...],
+        now: datetime,
+    ) -> Emit:
+        tips: tuple[str, ...] = ()
+        status: ScoringStatus
+        if not policy_result.passed or grade.band is GradeBand.DECLINE:
+            status = "reject"
+        elif grade.band is GradeBand.REFER:
+            status = "refer"
+        else:
+            status = "pass"
+            reasons = ()
+        if policy_result.passed and status != "pass":
+            # Tips address the model's grade; a knock-out states its own condition instead.
+            search = suggest_improvements(
+                self._model, item.row, self._policy, catalogue=self._catalogue
+            )
+            tips = tuple(tip.text for tip in search.improvements)[:MAX_PRINCIPAL_REASONS]
+        if status != "pass" and not reasons:
+            reasons = (HIGH_RISK,)  # no feature counted against the applicant: state the risk
+        result = ScoringResult(
+            status=status,
+            reasons=reasons[:MAX_PRINCIPAL_REASONS],
+            completed_at=now,
+            stage_version=self._stage_version,
+            model_version=self._model.version,
+            probability_of_default=round(probability, PD_DECIMALS),
+            risk_grade=grade.grade,
+            bureau_credit_score=item.report.credit_score,
+            internal_exposure=item.relationship.internal_exposure,
+            verified_debt_to_income_ratio=self._verified_dti(item),
+            policy_rule_ids=(
+                *_first_each([knockout.rule_id for knockout in policy_result.knockouts]),
+                grade.rule_id,
+            ),
+            improvement_tips=tips,
+        )
+        ended = None
+        if status != "pass":
+            ended = EarlyOutcome(
+                outcome="reject" if status == "reject" else "refer",
+                stage=StageName.SCORING,
+                reasons=result.reasons,
+                decided_at=now,
+            )
+        log.info(
+            "application scored",
+            extra={
+                "status": status,
+                "risk_grade": grade.grade.value,
+                "rules": result.policy_rule_ids,
+            },
+        )
+        return self._emit(item.envelope, item.case, result, ended)
+
+    def _verified_dti(self, item: _Gathered) -> float | None:
+        """Measured against the documents' verified income when they gave one."""
+        documents = item.case.documents
+        verified = documents.verified_annual_income if documents is not None else None
+        stated = item.case.application.financials.annual_income
+        return verified_debt_to_income(item.report, stated if verified is None else verified)
+
+    def _refer_without_consent(
+        self, envelope: Envelope[Any], case: ApplicationCase, now: datetime
+    ) -> Emit:
+        log.info("application referred: no credit check consent")
+        result = ScoringResult(
+            status="refer",
+            reasons=(NO_CONSENT,),
+            completed_at=now,
+            stage_version=self._stage_version,
+        )
+        ended = EarlyOutcome(
+            outcome="refer", stage=StageName.SCORING, reasons=(NO_CONSENT,), decided_at=now
+        )
+        return self._emit(envelope, case, result, ended)
+
+    def _emit(
+        self,
+        envelope: Envelope[Any],
+        case: ApplicationCase,
+        result: ScoringResult,
+        ended: EarlyOutcome | None,
+    ) -> Emit:
+        updates: dict[str, Any] = {"scoring": result}
+        if ended is not None:
+            updates["early_outcome"] = ended
+        return Emit.following(envelope, self._output, case.advance(Scored, **updates))

@@ -1,0 +1,40 @@
+"""Settings of the scoring stage, read from ``PRESCREEN_SCORING_*``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.contracts import Topics
+from services.common.settings import ServiceSettings
+
+
+class ScoringSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PRESCREEN_SCORING_", extra="ignore", frozen=True)
+
+    # The chain order is configuration: a bank may put scoring after another stage.
+    input_topic: str = Topics.FRAUD_SCREENED.name
+    model_dir: Path = Field(
+        description=(
+            "Directory of the model artifact written by `prescreen train` "
+            "(`<out>/<spec>-<version>/`). Required: a stage must never score with a guess."
+        )
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Directory of the policy tables; the tables shipped with the code if unset.",
+    )
+    bureau_seed: str = Field(
+        default="prescreen-simulated-bureau",
+        min_length=1,
+        description="Seed of the simulated bureau and internal data: replays get the same files.",
+    )
+    bankruptcy_lookback_months: int = Field(
+        default=84,
+        ge=0,
+        le=1200,
+        description="A bankruptcy this many months old or newer counts as recent for policy.",
+    )
+    stage_version: str = "0.1.0"
