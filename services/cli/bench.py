@@ -157,6 +157,9 @@ def scoring(
     ] = 20_000,
     batch_rows: Annotated[int, typer.Option(min=1_000, help="Rows scored in one batch.")] = 100_000,
     single_calls: Annotated[int, typer.Option(min=100, help="One-row scoring calls.")] = 5_000,
+    stage_events: Annotated[
+        int, typer.Option(min=100, help="Events through the scoring handler.")
+    ] = 5_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the generated tables.")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -168,6 +171,7 @@ def scoring(
             training_rows=training_rows,
             batch_rows=batch_rows,
             single_calls=single_calls,
+            stage_events=stage_events,
             seed=seed,
         )
     )
@@ -179,5 +183,6 @@ def scoring(
             f"{name:9} batch {figures['batch_rows_per_s']:>9,} rows/s "
             f"(bare model {figures['baseline_batch_rows_per_s']:,})  "
             f"single p99 {figures['single_p99_ms']} ms  "
-            f"reasons {figures['reasons_rows_per_s']:,} declines/s"
+            f"reasons {figures['reasons_rows_per_s']:,} declines/s  "
+            f"stage {figures['stage_eps']:,} applications/s"
         )

@@ -21,6 +21,8 @@ def test_the_scoring_benchmark_prints_its_figures_and_baseline() -> None:
             "3000",
             "--single-calls",
             "200",
+            "--stage-events",
+            "300",
             "--json",
         ],
     )
@@ -31,6 +33,10 @@ def test_the_scoring_benchmark_prints_its_figures_and_baseline() -> None:
         assert figures["batch_rows_per_s"] > 0 and figures["baseline_batch_rows_per_s"] > 0
         assert 0 < figures["single_p50_ms"] <= figures["single_p99_ms"]
         assert figures["declines_explained"] > 0 and figures["reasons_rows_per_s"] > 0
+        assert figures["stage_events"] == 300 and figures["stage_eps"] > 0
+        assert sum(figures["stage_statuses"].values()) == 300
     slowest = min(m["batch_rows_per_s"] for m in report["models"].values())
     assert report["batch_rows_per_s"] == slowest
     assert report["single_p99_ms"] == max(m["single_p99_ms"] for m in report["models"].values())
+    assert report["stage_eps"] == min(m["stage_eps"] for m in report["models"].values())
+    assert report["stage_eps"] == min(m["stage_eps"] for m in report["models"].values())
