@@ -187,18 +187,26 @@ class ScoringHandler:
         policy_results = self._policy.check_knockouts_batch(facts)
         # The whole batch in one call: per-row inference would cost a model run per event.
         probabilities = self._model.probability_of_default(table)
-        grades = [self._policy.grade(float(pd)) for pd in probabilities]
-        refused = any(
-            not result.passed or grade.band is not GradeBand.APPROVE
-            for result, grade in zip(policy_results, grades, strict=True)
+        grades = self._policy.grade_batch([float(pd) for pd in probabilities])
+        refused = [
+            index
+            for index, (result, grade) in enumerate(zip(policy_results, grades, strict=True))
+            if not result.passed or grade.band is not GradeBand.APPROVE
+        ]
+        # Reasons are owed to refused applications only: explain just those rows.
+        explained = (
+            contributions(self._model, {name: column[refused] for name, column in table.items()})
+            if refused
+            else None
         )
-        explained = contributions(self._model, table) if refused else None
+        explained_row = {index: position for position, index in enumerate(refused)}
         emits = {}
         for index, item in enumerate(gathered):
             with log_context(item.envelope.key, item.envelope.event.trace_id):
                 reasons: tuple[Reason, ...] = ()
-                if explained is not None:
-                    reasons = self._reasons(explained.row(index), policy_results[index])
+                if explained is not None and index in explained_row:
+                    row = explained.row(explained_row[index])
+                    reasons = self._reasons(row, policy_results[index])
                 emits[item.position] = self._decide(
                     item,
                     policy_results[index],

@@ -49,10 +49,20 @@ def _intake_config() -> IntakeConfig:
     return IntakeConfig.from_settings(settings)
 
 
+def _ssn(index: int) -> str:
+    """A distinct, well-formed SSN per application (areas 100-599, never 000, 666 or 9xx), so
+    every event gets its own token and its own bureau file."""
+    area = 100 + index % 500
+    group = 1 + (index // 500) % 99
+    serial = 1 + (index // (500 * 99)) % 9999
+    return f"{area:03d}{group:02d}{serial:04d}"
+
+
 def _submission(table: GeneratedTable, index: int) -> dict[str, Any]:
     c = table.columns
     body = example_submission()
     body.pop("application_id", None)
+    body["identity"]["ssn"] = _ssn(index)
     body["customer_id"] = str(c["customer_id"][index])
     body["household"].update(
         education_level=str(c["education_level"][index]),

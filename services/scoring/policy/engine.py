@@ -165,6 +165,24 @@ class CreditPolicy:
         row = _GradeRow.model_validate(response["result"])
         return GradeResult(**row.model_dump(), policy_version=self._version)
 
+    def grade_batch(self, probabilities: Sequence[float]) -> list[GradeResult]:
+        """Same answers as :meth:`grade`, in input order, evaluated by zen in one call."""
+        for probability in probabilities:
+            if not 0.0 <= probability <= 1.0:
+                raise ValueError(f"probability of default must be in [0, 1], got {probability}")
+        requests: list[EvaluateBatchRequest] = [
+            {"key": _GRADES.key, "context": {"pd": round(p, PD_DECIMALS)}} for p in probabilities
+        ]
+        results = []
+        for probability, outcome in zip(
+            probabilities, self._engine.evaluate_batch(requests, {"trace": False}), strict=True
+        ):
+            if not outcome.get("success") or not outcome["data"]["result"]:
+                raise PolicyEvaluationError(f"no grade row matched pd={probability}: {outcome}")
+            row = _GradeRow.model_validate(outcome["data"]["result"])
+            results.append(GradeResult(**row.model_dump(), policy_version=self._version))
+        return results
+
     def _evaluate(self, key: str, context: dict[str, Any], *, trace: bool) -> EvaluateResponse:
         try:
             return self._decisions[key].evaluate(context, {"trace": trace})

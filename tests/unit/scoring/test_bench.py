@@ -7,6 +7,8 @@ import json
 from typer.testing import CliRunner
 
 from services.cli.main import app
+from services.scoring.data.generator import generate
+from services.scoring.stage_bench import fraud_screened_events
 
 
 def test_the_scoring_benchmark_prints_its_figures_and_baseline() -> None:
@@ -40,3 +42,12 @@ def test_the_scoring_benchmark_prints_its_figures_and_baseline() -> None:
     assert report["single_p99_ms"] == max(m["single_p99_ms"] for m in report["models"].values())
     assert report["stage_eps"] == min(m["stage_eps"] for m in report["models"].values())
     assert report["stage_eps"] == min(m["stage_eps"] for m in report["models"].values())
+
+
+def test_benchmark_events_are_distinct_applicants_that_ingest_accepted() -> None:
+    events = fraud_screened_events(generate(400, seed=3), 200)
+    assert len(events) == 200
+    tokens = {e.value.application.identity.ssn_token for e in events}
+    assert len(tokens) == 200  # each event its own bureau file
+    products = {e.value.application.loan.product for e in events}
+    assert len(products) > 3

@@ -461,3 +461,12 @@ def test_batch_matches_one_by_one(policy: CreditPolicy) -> None:
     assert batched == [policy.check_knockouts(facts) for facts in inputs]
     assert 0 < sum(result.passed for result in batched) < len(batched)
     assert policy.check_knockouts_batch([]) == []
+
+
+def test_grading_a_batch_gives_the_same_answers_as_one_by_one() -> None:
+    policy = CreditPolicy()
+    probabilities = [0.0, 0.0299999, 0.03, 0.07, 0.1199, 0.12, 0.19999, 0.2, 0.55, 1.0]
+    assert policy.grade_batch(probabilities) == [policy.grade(p) for p in probabilities]
+    assert policy.grade_batch([]) == []
+    with pytest.raises(ValueError):
+        policy.grade_batch([0.5, 1.5])
