@@ -52,6 +52,7 @@ from services.scoring.reasons import (
 from services.scoring.reasons.contributions import EXACT_KINDS
 from services.scoring.training.artifact import LoadedModel
 from services.scoring.training.derived import DERIVED_FEATURES
+from services.scoring.training.train import subset
 
 log = logging.getLogger(__name__)
 
@@ -194,11 +195,7 @@ class ScoringHandler:
             if not result.passed or grade.band is not GradeBand.APPROVE
         ]
         # Reasons are owed to refused applications only: explain just those rows.
-        explained = (
-            contributions(self._model, {name: column[refused] for name, column in table.items()})
-            if refused
-            else None
-        )
+        explained = contributions(self._model, subset(table, refused)) if refused else None
         explained_row = {index: position for position, index in enumerate(refused)}
         emits = {}
         for index, item in enumerate(gathered):

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from services.common.contracts import HISTORICAL_COLUMNS
-from services.scoring.data.auc import roc_auc
 from services.scoring.data.generator import GeneratedTable
 
 LABEL_COLUMN: Final = "defaulted"
@@ -76,7 +76,7 @@ def write_table(table: GeneratedTable, path: Path, *, seed: int) -> TableSummary
         seed=seed,
         default_rate=round(float(table.defaulted.mean()), 4),
         approval_rate=round(float((table.columns["approval_status"] == "Approved").mean()), 4),
-        oracle_auc=round(roc_auc(table.defaulted, table.default_probability), 4),
+        oracle_auc=round(float(roc_auc_score(table.defaulted, table.default_probability)), 4),
     )
     meta_path(path).write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf-8")
     return summary

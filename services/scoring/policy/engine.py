@@ -154,34 +154,25 @@ class CreditPolicy:
 
     def grade(self, probability_of_default: float) -> GradeResult:
         """Risk grade and band for a model's probability of default (0 to 1)."""
-        if not 0.0 <= probability_of_default <= 1.0:
-            raise ValueError(
-                f"probability of default must be in [0, 1], got {probability_of_default}"
-            )
-        context = {"pd": round(probability_of_default, PD_DECIMALS)}
-        response = self._evaluate(_GRADES.key, context, trace=False)
-        if not response["result"]:
-            raise PolicyEvaluationError(f"no grade row matched pd={probability_of_default}")
-        row = _GradeRow.model_validate(response["result"])
-        return GradeResult(**row.model_dump(), policy_version=self._version)
+        response = self._evaluate(_GRADES.key, _grade_context(probability_of_default), trace=False)
+        return self._grade_result(probability_of_default, response["result"])
 
     def grade_batch(self, probabilities: Sequence[float]) -> list[GradeResult]:
         """Same answers as :meth:`grade`, in input order, evaluated by zen in one call."""
-        for probability in probabilities:
-            if not 0.0 <= probability <= 1.0:
-                raise ValueError(f"probability of default must be in [0, 1], got {probability}")
         requests: list[EvaluateBatchRequest] = [
-            {"key": _GRADES.key, "context": {"pd": round(p, PD_DECIMALS)}} for p in probabilities
+            {"key": _GRADES.key, "context": _grade_context(p)} for p in probabilities
         ]
-        results = []
-        for probability, outcome in zip(
-            probabilities, self._engine.evaluate_batch(requests, {"trace": False}), strict=True
-        ):
-            if not outcome.get("success") or not outcome["data"]["result"]:
-                raise PolicyEvaluationError(f"no grade row matched pd={probability}: {outcome}")
-            row = _GradeRow.model_validate(outcome["data"]["result"])
-            results.append(GradeResult(**row.model_dump(), policy_version=self._version))
-        return results
+        outcomes = self._engine.evaluate_batch(requests, {"trace": False})
+        return [
+            self._grade_result(p, outcome["data"]["result"] if outcome.get("success") else None)
+            for p, outcome in zip(probabilities, outcomes, strict=True)
+        ]
+
+    def _grade_result(self, probability: float, row: Mapping[str, Any] | None) -> GradeResult:
+        if not row:
+            raise PolicyEvaluationError(f"no grade row matched pd={probability}")
+        grade = _GradeRow.model_validate(row)
+        return GradeResult(**grade.model_dump(), policy_version=self._version)
 
     def _evaluate(self, key: str, context: dict[str, Any], *, trace: bool) -> EvaluateResponse:
         try:
@@ -200,6 +191,12 @@ class CreditPolicy:
             trace=_trace(response["trace"]),
             policy_version=self._version,
         )
+
+
+def _grade_context(probability_of_default: float) -> dict[str, Any]:
+    if not 0.0 <= probability_of_default <= 1.0:
+        raise ValueError(f"probability of default must be in [0, 1], got {probability_of_default}")
+    return {"pd": round(probability_of_default, PD_DECIMALS)}
 
 
 def _read(directory: Traversable, file_name: str) -> bytes:

@@ -86,7 +86,7 @@ def raw_scores(model: Any, matrix: NDArray[Any]) -> NDArray[np.float64]:
     return scores
 
 
-def subset(table: Table, rows: NDArray[np.intp]) -> dict[str, NDArray[Any]]:
+def subset(table: Table, rows: NDArray[np.intp] | Sequence[int]) -> dict[str, NDArray[Any]]:
     return {name: np.asarray(values)[rows] for name, values in table.items()}
 
 
