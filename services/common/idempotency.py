@@ -196,6 +196,75 @@ class Once:
                 raise OnceBusyError(f"side effect {key!r} is claimed by another worker")
             time.sleep(self._poll_s)
 
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+        """``__call__`` for a batch, in input order, with the Redis work pipelined.
+
+        One round trip claims every key, the calls run in order, one round trip stores their
+        results; a key that is already done costs one more round trip for all of them. Only a
+        key another worker is still working on falls back to ``__call__``, which waits out its
+        lease. If a call fails, the results of the calls before it are stored (their side
+        effects happened) and the claims of the rest are released, then the error propagates.
+        """
+        keys = [f"{self._prefix}:{key}" for key, _ in calls]
+        if len(set(keys)) != len(keys):
+            raise ValueError("Once.many needs distinct keys")
+        claims = [_PENDING + uuid.uuid4().hex.encode() for _ in calls]
+        with self._client.pipeline(transaction=False) as pipe:
+            for redis_key, claim in zip(keys, claims, strict=True):
+                pipe.set(redis_key, claim, nx=True, px=self._lease_ms)
+            claimed = [bool(ok) for ok in pipe.execute()]
+        results: dict[int, T] = {}
+        try:
+            for index, (_, fn) in enumerate(calls):
+                if claimed[index]:
+                    results[index] = fn()
+        finally:
+            self._settle_claims(keys, claims, claimed, results)
+        self._collect_others(calls, keys, claimed, results)
+        return [results[index] for index in range(len(calls))]
+
+    def _settle_claims(
+        self, keys: list[str], claims: list[bytes], claimed: list[bool], results: dict[int, T]
+    ) -> None:
+        """Store what ran; release the claims of calls that never ran or failed."""
+        if not any(claimed):
+            return
+        held = [index for index, ok in enumerate(claimed) if ok]
+        with self._client.pipeline(transaction=False) as pipe:
+            for index in held:
+                if index in results:
+                    value = _DONE + orjson.dumps(results[index])
+                    args: list[bytes | int] = [claims[index], value, self._result_ttl_s]
+                    self._store(keys=[keys[index]], args=args, client=pipe)
+                else:
+                    self._release(keys=[keys[index]], args=[claims[index]], client=pipe)
+            outcomes = pipe.execute()
+        for index, outcome in zip(held, outcomes, strict=True):
+            if index in results and outcome == 2:
+                log.warning(
+                    "side effect outlived its lease; another worker may have repeated it",
+                    extra={"once_key": keys[index]},
+                )
+
+    def _collect_others(
+        self,
+        calls: Sequence[tuple[str, Callable[[], T]]],
+        keys: list[str],
+        claimed: list[bool],
+        results: dict[int, T],
+    ) -> None:
+        """Results of keys this call did not claim: stored ones, or wait for their owner."""
+        others = [index for index, held in enumerate(claimed) if not held]
+        if not others:
+            return
+        current = self._client.mget([keys[index] for index in others])
+        for index, value in zip(others, current, strict=True):
+            if isinstance(value, bytes) and value.startswith(_DONE):
+                results[index] = cast(T, orjson.loads(value[len(_DONE) :]))
+            else:
+                key, fn = calls[index]
+                results[index] = self(key, fn)  # still claimed elsewhere, or expired meanwhile
+
     def result(self, key: str) -> object | None:
         """The stored result for ``key``, or None when the side effect has not completed."""
         current = self._client.get(f"{self._prefix}:{key}")

@@ -2,8 +2,8 @@
 
 Pure logic with its ports injected, no Kafka. A batch is handled in two passes: first every
 event's files are gathered (or the event is settled without them: skipped, or no consent to a
-credit check), then every gathered event is checked by the policy and scored by the model in
-one call each, which is what keeps the stage fast under load.
+credit check), then the gathered events are checked by the policy and scored by the model in one
+call, which is what keeps the stage fast under load.
 
 Marital status is never read: ``model_input`` builds the model row and the policy input from
 explicit lists of fields that leave it out.
@@ -73,6 +73,12 @@ def _utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
+class _Files:
+    report: CreditReport
+    relationship: InternalRelationship
+
+
+@dataclass(frozen=True)
 class _Gathered:
     """An event whose credit file is in, waiting for the batch's policy check and model run."""
 
@@ -124,53 +130,73 @@ class ScoringHandler:
     def __call__(self, batch: Sequence[Envelope[Any]]) -> list[Emit]:
         now = self._clock()
         settled: dict[int, Emit] = {}
-        gathered: list[_Gathered] = []
+        to_gather: list[tuple[int, Envelope[Any], ApplicationCase]] = []
         for position, envelope in enumerate(batch):
             with log_context(envelope.key, envelope.event.trace_id):
                 case: ApplicationCase = envelope.value
-                consent = case.application.consents.credit_check
                 if case.ended_early:
                     skipped = ScoringResult(
                         status="skipped", completed_at=now, stage_version=self._stage_version
                     )
                     settled[position] = self._emit(envelope, case, skipped, None)
-                elif not consent.granted:
+                elif not case.application.consents.credit_check.granted:
                     # Pulling a file without consent would itself be a violation: a person
                     # has to sort the consent out before the application can be scored.
                     settled[position] = self._refer_without_consent(envelope, case, now)
                 else:
-                    purpose = consent.permissible_purpose.value
-                    gathered.append(self._gather(position, envelope, case, purpose))
-        if gathered:
-            settled.update(self._score(gathered, now))
+                    to_gather.append((position, envelope, case))
+        if to_gather:
+            settled.update(self._score(self._gather(to_gather), now))
         return [settled[position] for position in range(len(batch))]
 
     def _gather(
-        self, position: int, envelope: Envelope[Any], case: ApplicationCase, purpose: str
-    ) -> _Gathered:
-        application = case.application
-        token = application.identity.ssn_token
-        # Through Once: a retried or replayed event reuses the stored answers, so the applicant
-        # gets one hard inquiry and the same event always sees the same file.
-        report = CreditReport.model_validate(
-            self._once(
-                f"bureau:{case.application_id}",
-                lambda: self._bureau.pull(token, permissible_purpose=purpose).model_dump(
-                    mode="json"
-                ),
+        self, to_gather: list[tuple[int, Envelope[Any], ApplicationCase]]
+    ) -> list[_Gathered]:
+        """Every event's bureau report and relationship with the bank, through ``Once``.
+
+        Through ``Once``, so a retried or replayed event reuses the stored answers: the
+        applicant gets one hard inquiry and the same event always sees the same file. One
+        ``many`` call claims and stores the whole batch's keys in two Redis round trips.
+        """
+        fresh: dict[int, _Files] = {}
+
+        def fetch(index: int, case: ApplicationCase) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                application = case.application
+                # The bank's own books first: if they fail, no inquiry has been spent.
+                relationship = self._internal_data.relationship(application.customer_id)
+                report = self._bureau.pull(
+                    application.identity.ssn_token,
+                    permissible_purpose=application.consents.credit_check.permissible_purpose.value,
+                )
+                fresh[index] = _Files(report, relationship)
+                return {
+                    "report": report.model_dump(mode="json"),
+                    "relationship": relationship.model_dump(mode="json"),
+                }
+
+            return run
+
+        answers = self._once.many(
+            [
+                (f"credit-files:{case.application_id}", fetch(index, case))
+                for index, (_, _, case) in enumerate(to_gather)
+            ]
+        )
+        gathered = []
+        for index, ((position, envelope, case), stored) in enumerate(
+            zip(to_gather, answers, strict=True)
+        ):
+            # A file just pulled is used as it is; a stored one crossed Redis and is checked.
+            files = fresh.get(index) or _Files(
+                CreditReport.model_validate(stored["report"]),
+                InternalRelationship.model_validate(stored["relationship"]),
             )
-        )
-        relationship = InternalRelationship.model_validate(
-            self._once(
-                f"internal:{case.application_id}",
-                lambda: self._internal_data.relationship(application.customer_id).model_dump(
-                    mode="json"
-                ),
+            row = model_row(case.application, files.report)
+            gathered.append(
+                _Gathered(position, envelope, case, files.report, files.relationship, row)
             )
-        )
-        return _Gathered(
-            position, envelope, case, report, relationship, model_row(application, report)
-        )
+        return gathered
 
     def _score(self, gathered: list[_Gathered], now: datetime) -> dict[int, Emit]:
         table = table_of([item.row for item in gathered])
@@ -242,7 +268,11 @@ class ScoringHandler:
         if policy_result.passed and status != "pass":
             # Tips address the model's grade; a knock-out states its own condition instead.
             search = suggest_improvements(
-                self._model, item.row, self._policy, catalogue=self._catalogue
+                self._model,
+                item.row,
+                self._policy,
+                catalogue=self._catalogue,
+                probability_of_default=probability,
             )
             tips = tuple(tip.text for tip in search.improvements)[:MAX_PRINCIPAL_REASONS]
         if status != "pass" and not reasons:

@@ -6,7 +6,7 @@ The bureau and the bank's own books are ports of the ``bureau`` package (``Credi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from services.scoring.bureau.ports import CreditBureau, InternalData
@@ -23,4 +23,4 @@ class RunOnce(Protocol):
     reuse the stored report instead of pulling again.
     """
 
-    def __call__(self, key: str, fn: Callable[[], T], *, wait_s: float | None = None) -> T: ...
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]: ...

@@ -188,21 +188,25 @@ def principal_reasons(
     if not 1 <= limit <= MAX_PRINCIPAL_REASONS:
         raise ValueError(f"limit must be between 1 and {MAX_PRINCIPAL_REASONS}, got {limit}")
     catalogue = catalogue or default_catalogue()
-    reasons: list[ScoredReason] = []
+    # A rule can match on several rows; each code is stated once, where it first appears.
+    stated: dict[str, ScoredReason] = {}
     for knockout in policy_knockouts:
         if isinstance(knockout, KnockOut):
             code, text = knockout.reason_code, knockout.description
         else:
             code, text = knockout, catalogue.knockout_text(knockout)
-        reasons.append(ScoredReason(code=code, text=text, source="policy", actionable=False))
+        if code not in stated:
+            stated[code] = ScoredReason(code=code, text=text, source="policy", actionable=False)
     for index in adverse_features(contributions_row):
+        if len(stated) >= limit:
+            break  # the rest could not be stated anyway
         feature = contributions_row.features[index]
         # A catalogue text may name the spec's direction ("too high"); the model pushed the
         # other way for a conflicting feature, so it gets the direction-free fallback instead.
         conflicting = feature.name in contributions_row.direction_conflicts
         entry = catalogue.fallback_entry(feature) if conflicting else catalogue.entry(feature)
-        reasons.append(
-            ScoredReason(
+        if entry.code not in stated:
+            stated[entry.code] = ScoredReason(
                 code=entry.code,
                 text=entry.text,
                 source="model",
@@ -210,9 +214,4 @@ def principal_reasons(
                 contribution=round(float(contributions_row.values[index]), CONTRIBUTION_DECIMALS),
                 actionable=entry.actionable,
             )
-        )
-    # A rule can match on several rows; each code is stated once, where it first appears.
-    stated: dict[str, ScoredReason] = {}
-    for reason in reasons:
-        stated.setdefault(reason.code, reason)
     return tuple(stated.values())[:limit]

@@ -198,10 +198,10 @@ def candidate_table(
     size = len(changes)
     table = {column: np.repeat(np.asarray([row[column]]), size) for column in columns}
     for column in {name for change in changes for name in change}:
-        values = np.full(size, float(row[column]))
-        for index, change in enumerate(changes):
-            values[index] = change.get(column, values[index])
-        table[column] = values
+        base = float(row[column])
+        table[column] = np.fromiter(
+            (change.get(column, base) for change in changes), dtype=np.float64, count=size
+        )
     return table
 
 
@@ -261,11 +261,19 @@ def suggest_improvements(
     policy: CreditPolicy,
     *,
     catalogue: Catalogue | None = None,
+    probability_of_default: float | None = None,
 ) -> ImprovementSearch:
-    """Search the levers for changes that take ``application`` (one row) to the approve band."""
+    """Search the levers for changes that take ``application`` (one row) to the approve band.
+
+    ``probability_of_default`` is what ``model`` gave this row, when the caller has it already.
+    """
     use_single_thread(model)
     columns = sorted(model.encoder.spec.source_columns)
-    pd_now = float(model.probability_of_default(candidate_table(application, columns, [{}]))[0])
+    pd_now = (
+        float(model.probability_of_default(candidate_table(application, columns, [{}]))[0])
+        if probability_of_default is None
+        else probability_of_default
+    )
     now = policy.grade(pd_now)
     per_lever = _active_moves(model, application, catalogue or default_catalogue())
     found: list[Improvement] = []

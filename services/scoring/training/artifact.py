@@ -135,7 +135,13 @@ class LoadedModel:
     metadata: dict[str, Any]
 
     def probability_of_default(self, table: dict[str, NDArray[Any]]) -> NDArray[np.float64]:
-        raw = self.model.predict_proba(self.encoder.transform(table))[:, 1]
+        matrix = self.encoder.transform(table)
+        if self.kind == "xgboost":
+            # The booster's inplace_predict on the float32 matrix, without the scikit-learn
+            # wrapper's checks, which cost half of a one-row call.
+            raw = self.model.get_booster().inplace_predict(matrix)
+        else:
+            raw = self.model.predict_proba(matrix)[:, 1]
         return self.calibration.apply(np.asarray(raw, dtype=np.float64))
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+import orjson
 import pytest
 from numpy.typing import NDArray
 
@@ -69,8 +70,34 @@ class FakeInternalData:
         )
 
 
-def call_now(key: str, fn: Callable[[], T], *, wait_s: float | None = None) -> T:
-    return fn()  # stands in for Once: no Redis in a unit test
+class RunNow:
+    """Stands in for Once: no Redis in a unit test. Remembers the keys it was given."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+        self.keys.extend(key for key, _ in calls)
+        return [fn() for _, fn in calls]
+
+
+class StoringOnce:
+    """Stands in for Once with its contract: the first call runs and its JSON-serialised result
+    is kept; later calls with the key get the stored JSON back, as after a crash and replay."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, bytes] = {}
+
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+        results = []
+        for key, fn in calls:
+            if key in self.stored:
+                results.append(orjson.loads(self.stored[key]))
+            else:
+                value = fn()
+                self.stored[key] = orjson.dumps(value)
+                results.append(value)
+        return results
 
 
 def tiny_model(directory: Path) -> LoadedModel:
@@ -105,7 +132,7 @@ def handler(
     return ScoringHandler(
         bureau=bureau or FakeBureau(800),
         internal_data=FakeInternalData(),
-        once=call_now,
+        once=RunNow(),
         model=model,
         policy=policy,
         stage_version="test",
@@ -247,6 +274,26 @@ def test_without_credit_check_consent_it_refers_without_a_pull(
     assert event.scoring.reasons == (NO_CONSENT,)
     assert event.early_outcome is not None and event.early_outcome.reasons == (NO_CONSENT,)
     assert bureau.calls == []
+
+
+def test_a_replay_reuses_the_stored_files_and_decides_the_same(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    bureau = FakeBureau(640)
+    run = ScoringHandler(
+        bureau=bureau,
+        internal_data=FakeInternalData(),
+        once=StoringOnce(),
+        model=pinned(model, 0.15),
+        policy=policy,
+        stage_version="test",
+    )
+    [first] = scored(run([envelope(case())]))
+    [replayed] = scored(run([envelope(case())]))
+    assert len(bureau.calls) == 1  # one hard inquiry, however often the event is handled
+    assert replayed.scoring.status == "refer"  # a decision that states reasons
+    when = {"completed_at"}
+    assert replayed.scoring.model_dump(exclude=when) == first.scoring.model_dump(exclude=when)
 
 
 def test_the_pull_uses_the_consented_purpose(model: LoadedModel, policy: CreditPolicy) -> None:

@@ -386,6 +386,21 @@ def _break_nodes(document: dict[str, Any]) -> None:
     document["nodes"] = ["inputNode"]
 
 
+def _copy_description(source: str, target: str) -> Callable[[dict[str, Any]], None]:
+    """Give ``target`` the outputs of ``source``: two rows an audit could not tell apart."""
+
+    def change(document: dict[str, Any]) -> None:
+        table_row(document, target)["out-description"] = table_row(document, source)[
+            "out-description"
+        ]
+
+    return change
+
+
+def _drop_edges(document: dict[str, Any]) -> None:
+    document["edges"] = document["edges"][:1]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -400,6 +415,8 @@ def _break_nodes(document: dict[str, Any]) -> None:
         (_set_release(None), "metadata.version"),
         (_set_release("1.1.0"), "disagree on metadata.version"),
         (_break_nodes, "not a JDM graph"),
+        (_copy_description("KO-02.Car", "KO-02.Medical"), "have the same outputs"),
+        (_drop_edges, "single chain of nodes"),
     ],
 )
 def test_inconsistent_table_fails_loading(
