@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import bench, data, dlq, infra, schemas, topics, train
+from services.cli import bench, data, dlq, infra, model, schemas, topics, train
 
 app = typer.Typer(
     name="prescreen",
@@ -18,6 +18,7 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(bench.app, name="bench")
 app.add_typer(data.app, name="data")
+app.add_typer(model.app, name="model")
 app.command("train")(train.train_command)
 
 

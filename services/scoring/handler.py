@@ -30,7 +30,9 @@ from services.common.contracts.stages import MAX_PRINCIPAL_REASONS, ScoringStatu
 from services.common.contracts.topics import TopicSpec
 from services.common.logs import log_context
 from services.common.runtime import Emit, Envelope
-from services.scoring.bureau import CreditReport, InternalRelationship
+from services.scoring.assessment import Assessment, assess
+from services.scoring.bureau import CreditReport, InternalRelationship, compare
+from services.scoring.metrics import ScoringMetrics
 from services.scoring.model_input import (
     MODEL_COLUMNS,
     Row,
@@ -39,20 +41,12 @@ from services.scoring.model_input import (
     table_of,
     verified_debt_to_income,
 )
-from services.scoring.policy import PD_DECIMALS, CreditPolicy, GradeBand, GradeResult, PolicyResult
-from services.scoring.ports import CreditBureau, InternalData, RunOnce
-from services.scoring.reasons import (
-    Catalogue,
-    RowContributions,
-    contributions,
-    default_catalogue,
-    principal_reasons,
-    suggest_improvements,
-)
+from services.scoring.policy import PD_DECIMALS, CreditPolicy, GradeBand
+from services.scoring.ports import CreditBureau, InternalData, ModelProvider, RunOnce
+from services.scoring.reasons import Catalogue, default_catalogue, suggest_improvements
 from services.scoring.reasons.contributions import EXACT_KINDS
 from services.scoring.training.artifact import LoadedModel
 from services.scoring.training.derived import DERIVED_FEATURES
-from services.scoring.training.train import subset
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +88,34 @@ def _first_each(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def check_champion(model: LoadedModel) -> None:
+    """Raise ``ValueError`` when the stage cannot decide with ``model``.
+
+    Reasons must come from the model's own contributions, and a column the stage cannot fill
+    would fail every event instead of this one check.
+    """
+    if model.kind not in EXACT_KINDS:
+        raise ValueError(f"a {model.kind} model has no exact contributions to state reasons")
+    check_challenger(model)
+
+
+def check_challenger(model: LoadedModel) -> None:
+    """A shadow model states no reasons, but it must read only what the stage fills."""
+    unknown = sorted(model.encoder.spec.source_columns - set(MODEL_COLUMNS))
+    if unknown:
+        raise ValueError(f"the model reads columns a live application does not fill: {unknown}")
+
+
+class _Fixed:
+    """A model that never changes, for tests and benchmarks."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self._model = model
+
+    def current(self) -> LoadedModel:
+        return self._model
+
+
 class ScoringHandler:
     def __init__(
         self,
@@ -101,29 +123,32 @@ class ScoringHandler:
         bureau: CreditBureau,
         internal_data: InternalData,
         once: RunOnce,
-        model: LoadedModel,
+        model: LoadedModel | ModelProvider,
         policy: CreditPolicy,
         stage_version: str,
+        challenger: LoadedModel | ModelProvider | None = None,
         bankruptcy_lookback_months: int = 84,
         catalogue: Catalogue | None = None,
+        metrics: ScoringMetrics | None = None,
         output: TopicSpec[Scored] = Topics.SCORED,
         clock: Clock = _utc_now,
     ) -> None:
-        # Both refused at start-up: reasons must come from the model's own contributions, and
-        # a column the stage cannot fill would fail every event instead of this process.
-        if model.kind not in EXACT_KINDS:
-            raise ValueError(f"a {model.kind} model has no exact contributions to state reasons")
-        unknown = sorted(model.encoder.spec.source_columns - set(MODEL_COLUMNS))
-        if unknown:
-            raise ValueError(f"the model reads columns a live application does not fill: {unknown}")
+        self._models = _Fixed(model) if isinstance(model, LoadedModel) else model
+        self._challengers = (
+            _Fixed(challenger) if isinstance(challenger, LoadedModel) else challenger
+        )
+        # Refused at start-up; a provider checks every later version before it switches.
+        check_champion(self._models.current())
+        if self._challengers is not None:
+            check_challenger(self._challengers.current())
         self._bureau = bureau
         self._internal_data = internal_data
         self._once = once
-        self._model = model
         self._policy = policy
         self._stage_version = f"{stage_version}+policy.{policy.version}"
         self._lookback_months = bankruptcy_lookback_months
         self._catalogue = catalogue or default_catalogue()
+        self._metrics = metrics or ScoringMetrics()
         self._output = output
         self._clock = clock
 
@@ -199,6 +224,12 @@ class ScoringHandler:
         return gathered
 
     def _score(self, gathered: list[_Gathered], now: datetime) -> dict[int, Emit]:
+        # One model for the whole batch, even if a new version is promoted meanwhile.
+        model = self._models.current()
+        challenger = self._challengers.current() if self._challengers is not None else None
+        self._metrics.using("champion", model.version)
+        if challenger is not None:
+            self._metrics.using("challenger", challenger.version)
         table = table_of([item.row for item in gathered])
         # The same post-loan DTI the model computes, so policy and model judge one figure.
         post_loan_dti = DERIVED_FEATURES["post_loan_dti"].compute(table)
@@ -211,51 +242,31 @@ class ScoringHandler:
             )
             for item, dti in zip(gathered, post_loan_dti, strict=True)
         ]
-        policy_results = self._policy.check_knockouts_batch(facts)
-        # The whole batch in one call: per-row inference would cost a model run per event.
-        probabilities = self._model.probability_of_default(table)
-        grades = self._policy.grade_batch([float(pd) for pd in probabilities])
-        refused = [
-            index
-            for index, (result, grade) in enumerate(zip(policy_results, grades, strict=True))
-            if not result.passed or grade.band is not GradeBand.APPROVE
-        ]
-        # Reasons are owed to refused applications only: explain just those rows.
-        explained = contributions(self._model, subset(table, refused)) if refused else None
-        explained_row = {index: position for position, index in enumerate(refused)}
+        assessed = assess(
+            table,
+            facts,
+            model=model,
+            policy=self._policy,
+            catalogue=self._catalogue,
+            challenger=challenger,
+        )
+        if assessed.challenger_failed:
+            self._metrics.challenger_failures.inc()
         emits = {}
-        for index, item in enumerate(gathered):
+        results = []
+        for item, assessment in zip(gathered, assessed.rows, strict=True):
             with log_context(item.envelope.key, item.envelope.event.trace_id):
-                reasons: tuple[Reason, ...] = ()
-                if explained is not None and index in explained_row:
-                    row = explained.row(explained_row[index])
-                    reasons = self._reasons(row, policy_results[index])
-                emits[item.position] = self._decide(
-                    item,
-                    policy_results[index],
-                    grades[index],
-                    float(probabilities[index]),
-                    reasons,
-                    now,
-                )
+                result, ended = self._decide(item, assessment, model, now)
+                results.append(result)
+                emits[item.position] = self._emit(item.envelope, item.case, result, ended)
+        self._count(results, assessed.rows)
         return emits
 
-    def _reasons(self, row: RowContributions, policy_result: PolicyResult) -> tuple[Reason, ...]:
-        """Knock-outs first, then the model's strongest adverse features; at most four."""
-        scored = principal_reasons(
-            row, policy_knockouts=policy_result.knockouts, catalogue=self._catalogue
-        )
-        return tuple(reason.to_stage_reason() for reason in scored)
-
     def _decide(
-        self,
-        item: _Gathered,
-        policy_result: PolicyResult,
-        grade: GradeResult,
-        probability: float,
-        reasons: tuple[Reason, ...],
-        now: datetime,
-    ) -> Emit:
+        self, item: _Gathered, assessment: Assessment, model: LoadedModel, now: datetime
+    ) -> tuple[ScoringResult, EarlyOutcome | None]:
+        policy_result, grade = assessment.policy, assessment.grade
+        reasons = assessment.reasons
         tips: tuple[str, ...] = ()
         status: ScoringStatus
         if not policy_result.passed or grade.band is GradeBand.DECLINE:
@@ -268,26 +279,33 @@ class ScoringHandler:
         if policy_result.passed and status != "pass":
             # Tips address the model's grade; a knock-out states its own condition instead.
             search = suggest_improvements(
-                self._model,
+                model,
                 item.row,
                 self._policy,
                 catalogue=self._catalogue,
-                probability_of_default=probability,
+                probability_of_default=assessment.probability,
             )
             tips = tuple(tip.text for tip in search.improvements)[:MAX_PRINCIPAL_REASONS]
         if status != "pass" and not reasons:
             reasons = (HIGH_RISK,)  # no feature counted against the applicant: state the risk
+        financials = item.case.application.financials
         result = ScoringResult(
             status=status,
             reasons=reasons[:MAX_PRINCIPAL_REASONS],
             completed_at=now,
             stage_version=self._stage_version,
-            model_version=self._model.version,
-            probability_of_default=round(probability, PD_DECIMALS),
+            model_version=model.version,
+            probability_of_default=round(assessment.probability, PD_DECIMALS),
             risk_grade=grade.grade,
             bureau_credit_score=item.report.credit_score,
             internal_exposure=item.relationship.internal_exposure,
             verified_debt_to_income_ratio=self._verified_dti(item),
+            eligible_products=assessment.eligible_products,
+            # For fraud screening: judged against the stated income, like the stated ratio.
+            bureau_mismatches=compare(
+                financials, item.report, monthly_income=financials.annual_income / 12
+            ),
+            challenger=assessment.challenger,
             policy_rule_ids=(
                 *_first_each([knockout.rule_id for knockout in policy_result.knockouts]),
                 grade.rule_id,
@@ -310,7 +328,30 @@ class ScoringHandler:
                 "rules": result.policy_rule_ids,
             },
         )
-        return self._emit(item.envelope, item.case, result, ended)
+        return result, ended
+
+    def _count(self, results: list[ScoringResult], rows: list[Assessment]) -> None:
+        metrics = self._metrics
+        metrics.count(
+            metrics.applications,
+            ((r.status, r.risk_grade.value if r.risk_grade else "none") for r in results),
+        )
+        metrics.count(
+            metrics.knockouts,
+            ((knockout.rule_id,) for row in rows for knockout in row.policy.knockouts),
+        )
+        metrics.count(
+            metrics.mismatches,
+            ((m.field.value, m.severity.value) for r in results for m in r.bureau_mismatches),
+        )
+        metrics.count(
+            metrics.challenger,
+            (
+                (r.risk_grade.value, r.challenger.risk_grade.value)
+                for r in results
+                if r.challenger is not None and r.risk_grade is not None
+            ),
+        )
 
     def _verified_dti(self, item: _Gathered) -> float | None:
         """Measured against the documents' verified income when they gave one."""

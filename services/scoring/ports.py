@@ -10,10 +10,11 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from services.scoring.bureau.ports import CreditBureau, InternalData
+from services.scoring.training.artifact import LoadedModel
 
 T = TypeVar("T")
 
-__all__ = ["CreditBureau", "InternalData", "RunOnce"]
+__all__ = ["CreditBureau", "InternalData", "ModelProvider", "RunOnce"]
 
 
 class RunOnce(Protocol):
@@ -24,3 +25,9 @@ class RunOnce(Protocol):
     """
 
     def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]: ...
+
+
+class ModelProvider(Protocol):
+    """The model to score a batch with; ``model_source.ModelSource`` reloads new versions."""
+
+    def current(self) -> LoadedModel: ...

@@ -18,9 +18,24 @@ class ScoringSettings(ServiceSettings):
     input_topic: str = Topics.FRAUD_SCREENED.name
     model_dir: Path = Field(
         description=(
-            "Directory of the model artifact written by `prescreen train` "
-            "(`<out>/<spec>-<version>/`). Required: a stage must never score with a guess."
+            "The model artifact written by `prescreen train` (`<out>/<spec>-<version>/`), or "
+            "the `<out>` directory whose CURRENT file names the artifact to use; promoting a "
+            "new version there is picked up without a restart. Required: a stage must never "
+            "score with a guess."
         )
+    )
+    challenger_model_dir: Path | None = Field(
+        default=None,
+        description=(
+            "A second artifact (or directory with CURRENT) scored in shadow on every batch: its "
+            "score is recorded on the event and in metrics, and never decides."
+        ),
+    )
+    model_reload_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="How often, at most, the stage looks for a newly promoted model version.",
     )
     policy_dir: Path | None = Field(
         default=None,

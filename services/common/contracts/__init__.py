@@ -62,9 +62,13 @@ from services.common.contracts.primitives import (
 from services.common.contracts.registry import ANY_WRITER, DEFAULT_READERS, UPSTREAM_WRITER, Topics
 from services.common.contracts.sealed import SEALED_PATTERN, SealedString
 from services.common.contracts.stages import (
+    BureauMismatch,
+    ChallengerScore,
     DocumentsResult,
     EarlyOutcome,
     FraudResult,
+    MismatchField,
+    MismatchSeverity,
     Reason,
     RiskGrade,
     ScoringResult,
@@ -87,6 +91,8 @@ __all__ = [
     "ApplicationData",
     "ApplicationReceived",
     "ApprovalStatus",
+    "BureauMismatch",
+    "ChallengerScore",
     "Channel",
     "CloudEventHeaders",
     "Consent",
@@ -117,6 +123,8 @@ __all__ = [
     "LoanProduct",
     "LoanRequest",
     "MaritalStatus",
+    "MismatchField",
+    "MismatchSeverity",
     "Offer",
     "OriginalRecord",
     "PaymentHistory",

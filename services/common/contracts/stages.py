@@ -115,6 +115,51 @@ class RiskGrade(StrEnum):
     E = "E"
 
 
+class MismatchField(StrEnum):
+    CREDIT_SCORE = "credit_score"
+    EXISTING_LOANS = "existing_loans"
+    DEBT_TO_INCOME_RATIO = "debt_to_income_ratio"
+
+
+class MismatchSeverity(StrEnum):
+    """How much a difference matters to fraud screening.
+
+    ``low``: the applicant made themselves look worse than the bureau does, which costs only
+    them. ``medium``: they look better than the bureau says. ``high``: much better, by more
+    than twice the tolerance.
+    """
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+MismatchBucket = Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class BureauMismatch(EventModel):
+    """A stated figure the bureau contradicts, for fraud screening.
+
+    Values appear only as coarse buckets, so the finding can travel on events and into logs
+    without carrying the applicant's exact figures.
+    """
+
+    field: MismatchField
+    stated_bucket: MismatchBucket = Field(description="Bucket of the applicant's own figure.")
+    bureau_bucket: MismatchBucket = Field(
+        description="Bucket of the figure derived from the bureau."
+    )
+    severity: MismatchSeverity
+
+
+class ChallengerScore(EventModel):
+    """A challenger model's view of the application, scored in shadow: recorded, never used."""
+
+    model_version: VersionLabel = Field(description="Version of the challenger artifact.")
+    probability_of_default: Probability = Field(description="The challenger's estimate.")
+    risk_grade: RiskGrade = Field(description="The grade the policy gives that estimate.")
+
+
 PolicyRuleId = Annotated[
     str,
     Field(
@@ -152,7 +197,20 @@ class ScoringResult(_StageResult):
         description="Debt-to-income in percent recomputed from bureau and verified income.",
     )
     eligible_products: tuple[LoanProduct, ...] = Field(
-        default=(), max_length=20, description="Products policy allows this applicant."
+        default=(),
+        max_length=20,
+        description=(
+            "When a knock-out refused the requested product: the other products whose "
+            "knock-outs this applicant passes with the same amount and term. Empty otherwise."
+        ),
+    )
+    bureau_mismatches: tuple[BureauMismatch, ...] = Field(
+        default=(),
+        max_length=len(MismatchField),
+        description="Stated figures the bureau contradicts beyond tolerance, in buckets.",
+    )
+    challenger: ChallengerScore | None = Field(
+        default=None, description="The shadow challenger model's score, when one is configured."
     )
     policy_rule_ids: tuple[PolicyRuleId, ...] = Field(
         default=(),

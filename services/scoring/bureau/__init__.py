@@ -1,15 +1,13 @@
 """Credit bureau and internal data for the scoring stage: ports, models, the simulated default
 and the comparison of stated figures with the bureau's."""
 
+from services.common.contracts.stages import BureauMismatch, MismatchField, MismatchSeverity
 from services.scoring.bureau.mismatch import bureau_debt_to_income, compare
 from services.scoring.bureau.models import (
     THIN_FILE_MAX_TRADELINES,
     CreditReport,
     Delinquency,
     InternalRelationship,
-    Mismatch,
-    MismatchField,
-    MismatchSeverity,
     Tradeline,
     TradelineKind,
     revolving_utilization,
@@ -32,13 +30,13 @@ __all__ = [
     "THIN_FILE_MAX_TRADELINES",
     "Anchor",
     "AnchorFacts",
+    "BureauMismatch",
     "CreditBureau",
     "CreditReport",
     "Delinquency",
     "InternalData",
     "InternalRelationship",
     "InvalidSsnTokenError",
-    "Mismatch",
     "MismatchField",
     "MismatchSeverity",
     "NoPermissiblePurposeError",

@@ -12,12 +12,8 @@ from collections.abc import Sequence
 from typing import Final
 
 from services.common.contracts.application import FinancialProfile
-from services.scoring.bureau.models import (
-    CreditReport,
-    Mismatch,
-    MismatchField,
-    MismatchSeverity,
-)
+from services.common.contracts.stages import BureauMismatch, MismatchField, MismatchSeverity
+from services.scoring.bureau.models import CreditReport
 
 DEFAULT_SCORE_TOLERANCE: Final = 40
 DEFAULT_LOAN_COUNT_TOLERANCE: Final = 1
@@ -62,10 +58,10 @@ def _mismatch(
     overstated_by: float,
     tolerance: float,
     buckets: Sequence[tuple[float, str]],
-) -> Mismatch | None:
+) -> BureauMismatch | None:
     if abs(stated - bureau) <= tolerance:
         return None
-    return Mismatch(
+    return BureauMismatch(
         field=field,
         stated_bucket=_bucket(stated, buckets),
         bureau_bucket=_bucket(bureau, buckets),
@@ -86,7 +82,7 @@ def compare(
     score_tolerance: int = DEFAULT_SCORE_TOLERANCE,
     loan_count_tolerance: int = DEFAULT_LOAN_COUNT_TOLERANCE,
     dti_tolerance_points: float = DEFAULT_DTI_TOLERANCE_POINTS,
-) -> tuple[Mismatch, ...]:
+) -> tuple[BureauMismatch, ...]:
     """Stated figures the bureau contradicts by more than their tolerance.
 
     ``monthly_income`` is the gross monthly income to measure the bureau's debts against

@@ -140,38 +140,3 @@ class InternalRelationship(EventModel):
         if (self.closed_loan_count == 0) != (self.on_time_payment_ratio is None):
             raise ValueError("on_time_payment_ratio is set exactly when there are earlier loans")
         return self
-
-
-class MismatchField(StrEnum):
-    CREDIT_SCORE = "credit_score"
-    EXISTING_LOANS = "existing_loans"
-    DEBT_TO_INCOME_RATIO = "debt_to_income_ratio"
-
-
-class MismatchSeverity(StrEnum):
-    """How much a difference matters to fraud screening.
-
-    ``low``: the applicant made themselves look worse than the bureau does, which costs only
-    them. ``medium``: they look better than the bureau says. ``high``: much better, by more
-    than twice the tolerance.
-    """
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-Bucket = Annotated[str, Field(min_length=1, max_length=16)]
-
-
-class Mismatch(EventModel):
-    """A stated figure the bureau contradicts, for the fraud stage.
-
-    Values appear only as coarse buckets, so the finding can travel on events and into logs
-    without carrying the applicant's exact figures.
-    """
-
-    field: MismatchField
-    stated_bucket: Bucket = Field(description="Bucket of the applicant's own figure.")
-    bureau_bucket: Bucket = Field(description="Bucket of the figure derived from the bureau.")
-    severity: MismatchSeverity

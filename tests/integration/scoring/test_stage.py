@@ -46,6 +46,7 @@ def test_scores_each_application_once_end_to_end(
     client = redis_client(RedisSettings(url=redis_url))
     bureau = FakeBureau(800)
     policy = CreditPolicy()
+    challenger = dataclasses.replace(tiny_model(tmp_path / "challenger"), version="shadow1")
     runtime = StageRuntime(
         service="scoring",
         stage=unique_name,  # own consumer group, transactional id and Redis namespace
@@ -54,7 +55,8 @@ def test_scores_each_application_once_end_to_end(
             bureau=bureau,
             internal_data=FakeInternalData(),
             once=Once(client, prefix=unique_name),
-            model=tiny_model(tmp_path),
+            model=tiny_model(tmp_path / "champion"),
+            challenger=challenger,
             policy=policy,
             stage_version="test",
             output=sink,
@@ -88,4 +90,8 @@ def test_scores_each_application_once_end_to_end(
     assert statuses[KNOCKED_OUT].scoring.reasons[0].code == "KO_DTI_ABOVE_CAP"
     assert statuses[NO_CONSENT_GIVEN].scoring.reasons == (NO_CONSENT,)
     assert statuses[APPROVED].early_outcome is None
+    for scored_id in (APPROVED, KNOCKED_OUT):
+        shadow = statuses[scored_id].scoring.challenger
+        assert shadow is not None and shadow.model_version == "shadow1"
+    assert statuses[NO_CONSENT_GIVEN].scoring.challenger is None  # nothing was scored
     assert read_committed(kafka_bootstrap, dlq.name, expected=0, timeout_s=3) == []

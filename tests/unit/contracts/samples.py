@@ -10,6 +10,8 @@ from uuid import UUID
 
 from services.common.contracts import (
     ApplicationReceived,
+    BureauMismatch,
+    ChallengerScore,
     DocumentsResult,
     DocumentsVerified,
     FraudResult,
@@ -97,7 +99,17 @@ def scoring_result() -> ScoringResult:
         probability_of_default=0.08,
         risk_grade="B",
         bureau_credit_score=701,
-        eligible_products=("Car", "Personal"),
+        bureau_mismatches=(
+            BureauMismatch(
+                field="existing_loans",
+                stated_bucket="1",
+                bureau_bucket="3-4",
+                severity="high",
+            ),
+        ),
+        challenger=ChallengerScore(
+            model_version="lr-2025.03", probability_of_default=0.06, risk_grade="B"
+        ),
     )
 
 

@@ -10,11 +10,11 @@ from services.common.contracts import FinancialProfile, PaymentHistory, Permissi
 from services.common.contracts.pii import tokenize_ssn
 from services.scoring.bureau import (
     AnchorFacts,
+    BureauMismatch,
     CreditBureau,
     CreditReport,
     InternalData,
     InvalidSsnTokenError,
-    Mismatch,
     MismatchField,
     MismatchSeverity,
     NoPermissiblePurposeError,
@@ -312,7 +312,7 @@ def test_a_score_far_from_the_bureau_is_flagged(
         monthly_income=MONTHLY_INCOME,
     )
     assert found == (
-        Mismatch(
+        BureauMismatch(
             field=MismatchField.CREDIT_SCORE,
             stated_bucket=buckets[0],
             bureau_bucket=buckets[1],
@@ -346,7 +346,7 @@ def test_debts_the_bureau_sees_beyond_the_stated_ratio_are_flagged() -> None:
     # The bureau's 3,000 a month is 50 % of income against 30 % stated.
     found = compare(profile(), made_report(monthly_debt=3_000), monthly_income=MONTHLY_INCOME)
     assert found == (
-        Mismatch(
+        BureauMismatch(
             field=MismatchField.DEBT_TO_INCOME_RATIO,
             stated_bucket="20-36",
             bureau_bucket="50-100",

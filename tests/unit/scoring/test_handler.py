@@ -20,6 +20,7 @@ from services.common.runtime.cloudevents import CloudEvent
 from services.scoring.bureau import CreditReport, InternalRelationship
 from services.scoring.data.generator import generate
 from services.scoring.handler import NO_CONSENT, ScoringHandler
+from services.scoring.metrics import ScoringMetrics
 from services.scoring.policy import CreditPolicy
 from services.scoring.training.artifact import LoadedModel, load_artifact, write_artifact
 from services.scoring.training.spec import builtin_spec, load_spec
@@ -351,3 +352,119 @@ def test_marital_status_changes_nothing(model: LoadedModel, policy: CreditPolicy
         [event] = scored(run([envelope(applicant.model_copy(update={"application": application}))]))
         outcomes.append(event.scoring.model_dump(exclude={"completed_at"}))
     assert all(outcome == outcomes[0] for outcome in outcomes)
+
+
+# -- shadow challenger, alternatives, mismatches, metrics ---------------------------------------
+
+
+def test_a_challenger_is_recorded_and_never_decides(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    metrics = ScoringMetrics()
+    champion, challenger = pinned(model, 0.01), pinned(model, 0.5)
+    run = ScoringHandler(
+        bureau=FakeBureau(800),
+        internal_data=FakeInternalData(),
+        once=RunNow(),
+        model=champion,
+        challenger=dataclasses.replace(challenger, version="challenger1"),
+        policy=policy,
+        stage_version="test",
+        metrics=metrics,
+    )
+    [event] = scored(run([envelope(case())]))
+    assert (event.scoring.status, event.scoring.risk_grade) == ("pass", "A")
+    assert event.scoring.challenger is not None
+    assert event.scoring.challenger.model_version == "challenger1"
+    assert event.scoring.challenger.risk_grade == "E"
+    assert event.scoring.challenger.probability_of_default == 0.5
+    assert event.scoring.model_version == champion.version
+    sample = metrics.registry.get_sample_value(
+        "prescreen_scoring_challenger_grades_total",
+        {"champion_grade": "A", "challenger_grade": "E"},
+    )
+    assert sample == 1.0
+
+
+def test_a_failing_challenger_leaves_the_champion_deciding(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    metrics = ScoringMetrics()
+
+    def fail(table: Any) -> NDArray[Any]:
+        raise RuntimeError("challenger broke")
+
+    broken = dataclasses.replace(model, version="broken1")
+    object.__setattr__(broken, "probability_of_default", fail)
+    run = ScoringHandler(
+        bureau=FakeBureau(800),
+        internal_data=FakeInternalData(),
+        once=RunNow(),
+        model=model,
+        challenger=broken,
+        policy=policy,
+        stage_version="test",
+        metrics=metrics,
+    )
+    [event] = scored(run([envelope(case())]))
+    assert event.scoring.status == "pass" and event.scoring.challenger is None
+    assert metrics.registry.get_sample_value("prescreen_scoring_challenger_failures_total") == 1
+
+
+def test_a_knocked_out_product_lists_the_products_policy_allows(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    # 590 is below the car minimum (600) but not the education one (580); a 5-year term fits
+    # education (5-15 years) but not a gold loan (at most 3).
+    [event] = scored(handler(model, policy, FakeBureau(590))([envelope(case())]))
+    assert event.scoring.status == "reject"
+    assert event.scoring.reasons[0].code == "KO_SCORE_BELOW_MINIMUM"
+    eligible = set(event.scoring.eligible_products)
+    assert "Education" in eligible
+    assert not eligible & {"Car", "Home", "Gold", "Personal", "Medical", "Home Improvement"}
+
+
+def test_a_passing_application_lists_no_alternatives(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    [event] = scored(handler(model, policy)([envelope(case())]))
+    assert event.scoring.status == "pass" and event.scoring.eligible_products == ()
+
+
+def test_stated_figures_the_bureau_contradicts_are_flagged_in_buckets(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    # The sample states a 693 score and five loans; the fake file has 800 and no loans.
+    [event] = scored(handler(model, policy, FakeBureau(800))([envelope(case())]))
+    flagged = {m.field.value: m for m in event.scoring.bureau_mismatches}
+    assert set(flagged) == {"credit_score", "existing_loans"}
+    score = flagged["credit_score"]
+    assert (score.stated_bucket, score.bureau_bucket, score.severity) == (
+        "670-739",
+        "800-850",
+        "low",  # understating costs only the applicant
+    )
+
+
+def test_outcomes_are_counted_by_status_and_grade(model: LoadedModel, policy: CreditPolicy) -> None:
+    metrics = ScoringMetrics()
+    run = ScoringHandler(
+        bureau=FakeBureau(800),
+        internal_data=FakeInternalData(),
+        once=RunNow(),
+        model=pinned(model, 0.5),
+        policy=policy,
+        stage_version="test",
+        metrics=metrics,
+    )
+    run([envelope(case(), 0), envelope(case(application_id=UUID(int=7)), 1)])
+    value = metrics.registry.get_sample_value(
+        "prescreen_scoring_applications_total", {"status": "reject", "grade": "E"}
+    )
+    assert value == 2.0
+    assert (
+        metrics.registry.get_sample_value(
+            "prescreen_scoring_model_info", {"role": "champion", "version": model.version}
+        )
+        == 1.0
+    )
