@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from services.common.contracts import ChallengerScore, LoanProduct, Reason
+from services.common.contracts import ChallengerScore, Reason
 from services.scoring.model_input import Table
 from services.scoring.policy import (
     PD_DECIMALS,
@@ -22,7 +23,12 @@ from services.scoring.policy import (
     PolicyInput,
     PolicyResult,
 )
-from services.scoring.reasons import Catalogue, contributions, principal_reasons
+from services.scoring.reasons import (
+    Catalogue,
+    adverse_features_of_rows,
+    contributions,
+    principal_reasons,
+)
 from services.scoring.training.artifact import LoadedModel
 from services.scoring.training.train import subset
 
@@ -38,7 +44,6 @@ class Assessment:
     probability: float
     reasons: tuple[Reason, ...]
     """Knock-outs first, then the model's strongest adverse features; only for refused rows."""
-    eligible_products: tuple[LoanProduct, ...]
     challenger: ChallengerScore | None
 
     @property
@@ -71,7 +76,6 @@ def assess(
         if not result.passed or grade.band is not GradeBand.APPROVE
     ]
     reasons = _reasons(table, refused, policy_results, model, catalogue)
-    alternatives = _alternatives(facts, policy_results, policy)
     shadow = _challenger_scores(table, challenger, policy)
     rows = [
         Assessment(
@@ -79,7 +83,6 @@ def assess(
             grade=grades[index],
             probability=probabilities[index],
             reasons=reasons.get(index, ()),
-            eligible_products=alternatives.get(index, ()),
             challenger=shadow[index] if shadow else None,
         )
         for index in range(len(facts))
@@ -97,43 +100,23 @@ def _reasons(
     if not refused:
         return {}
     explained = contributions(model, subset(table, refused))
+    adverse = adverse_features_of_rows(explained.values)
     found = {}
     for position, index in enumerate(refused):
         scored = principal_reasons(
             explained.row(position),
             policy_knockouts=policy_results[index].knockouts,
             catalogue=catalogue,
+            adverse=adverse[position],
         )
-        found[index] = tuple(reason.to_stage_reason() for reason in scored)
+        found[index] = tuple(_stage_reason(reason.code, reason.text) for reason in scored)
     return found
 
 
-def _alternatives(
-    facts: Sequence[PolicyInput], policy_results: Sequence[PolicyResult], policy: CreditPolicy
-) -> dict[int, tuple[LoanProduct, ...]]:
-    """For knocked-out rows: the other products the same request would pass policy for.
-
-    Only knocked-out rows, because that is where an alternative helps (a student refused a
-    home loan may qualify for an education loan) and what keeps the cost off the other rows.
-    """
-    knocked_out = [index for index, result in enumerate(policy_results) if not result.passed]
-    candidates = [
-        (index, product)
-        for index in knocked_out
-        for product in LoanProduct
-        if product is not facts[index].product
-    ]
-    if not candidates:
-        return {}
-    # model_copy keeps the facts as validated; only the product differs.
-    results = policy.check_knockouts_batch(
-        [facts[index].model_copy(update={"product": product}) for index, product in candidates]
-    )
-    eligible: dict[int, list[LoanProduct]] = {index: [] for index in knocked_out}
-    for (index, product), result in zip(candidates, results, strict=True):
-        if result.passed:
-            eligible[index].append(product)
-    return {index: tuple(products) for index, products in eligible.items()}
+@lru_cache(maxsize=1024)
+def _stage_reason(code: str, text: str) -> Reason:
+    # A catalogue has a few dozen texts: the same frozen Reason serves every event stating it.
+    return Reason(code=code, description=text)
 
 
 def _challenger_scores(

@@ -300,7 +300,6 @@ class ScoringHandler:
             bureau_credit_score=item.report.credit_score,
             internal_exposure=item.relationship.internal_exposure,
             verified_debt_to_income_ratio=self._verified_dti(item),
-            eligible_products=assessment.eligible_products,
             # For fraud screening: judged against the stated income, like the stated ratio.
             bureau_mismatches=compare(
                 financials, item.report, monthly_income=financials.annual_income / 12

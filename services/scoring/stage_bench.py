@@ -127,7 +127,7 @@ def fraud_screened_events(table: GeneratedTable, count: int) -> list[Envelope[An
 
 
 def stage_throughput(
-    model: LoadedModel, envelopes: Sequence[Envelope[Any]], batch_size: int
+    model: LoadedModel, envelopes: Sequence[Envelope[Any]], batch_size: int, repeats: int = 3
 ) -> dict[str, Any]:
     """Applications per second through the handler, and how they were decided."""
     handler = ScoringHandler(
@@ -141,16 +141,22 @@ def stage_throughput(
     handler(envelopes[:batch_size])  # warm caches and lazy imports outside the timing
     freeze_startup_heap()  # as the stage runtime does once it has started
     statuses: dict[str, int] = {}
-    started = time.perf_counter()
-    for start in range(0, len(envelopes), batch_size):
-        for emit in handler(envelopes[start : start + batch_size]):
-            assert isinstance(emit.value, Scored)
-            status = emit.value.scoring.status
-            statuses[status] = statuses.get(status, 0) + 1
-    seconds = time.perf_counter() - started
+    best = float("inf")
+    # Best of a few passes, like the batch figure: other work on the machine only ever slows
+    # a pass down, so the fastest one is the closest to what the stage itself costs.
+    for _ in range(repeats):
+        statuses = {}
+        started = time.perf_counter()
+        for start in range(0, len(envelopes), batch_size):
+            for emit in handler(envelopes[start : start + batch_size]):
+                assert isinstance(emit.value, Scored)
+                status = emit.value.scoring.status
+                statuses[status] = statuses.get(status, 0) + 1
+        best = min(best, time.perf_counter() - started)
     return {
-        "stage_eps": round(len(envelopes) / seconds),
+        "stage_eps": round(len(envelopes) / best),
         "stage_events": len(envelopes),
         "stage_batch_size": batch_size,
+        "stage_passes": repeats,
         "stage_statuses": statuses,
     }

@@ -200,8 +200,8 @@ class ScoringResult(_StageResult):
         default=(),
         max_length=20,
         description=(
-            "When a knock-out refused the requested product: the other products whose "
-            "knock-outs this applicant passes with the same amount and term. Empty otherwise."
+            "Deprecated, always empty: product alternatives depend on each product's own "
+            "pricing, so the offers stage computes them. Kept so older events still validate."
         ),
     )
     bureau_mismatches: tuple[BureauMismatch, ...] = Field(

@@ -39,8 +39,12 @@ _DTI_BUCKETS: Final = (
 
 
 def _bucket(value: float, buckets: Sequence[tuple[float, str]]) -> str:
-    index = bisect_right([bound for bound, _ in buckets], value) - 1
+    index = bisect_right(buckets, value, key=_lower_bound) - 1
     return buckets[max(0, index)][1]
+
+
+def _lower_bound(bucket: tuple[float, str]) -> float:
+    return bucket[0]
 
 
 def _severity(overstated_by: float, tolerance: float) -> MismatchSeverity:

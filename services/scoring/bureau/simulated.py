@@ -40,7 +40,13 @@ ANCHORED_SCORE_SPREAD: Final = 20
 """Anchored scores land within this many points of the stated one, well inside the tolerance
 ``compare`` allows, so agreeing applicants never raise a score mismatch."""
 
-_KINDS: Final = (TradelineKind.REVOLVING, TradelineKind.INSTALLMENT, TradelineKind.MORTGAGE)
+# Module constants: reading an enum member through its class is a slow attribute lookup, and a
+# pull makes dozens of them.
+_REVOLVING: Final = TradelineKind.REVOLVING
+_INSTALLMENT: Final = TradelineKind.INSTALLMENT
+_MORTGAGE: Final = TradelineKind.MORTGAGE
+_KINDS: Final = (_REVOLVING, _INSTALLMENT, _MORTGAGE)
+_DELINQUENCY: Final = {int(level): level for level in Delinquency}
 _KIND_SHARES: Final = (0.55, 0.35, 0.10)
 _MAX_MORTGAGES: Final = 2
 _THIN_FILE_LOGIT: Final = -2.35  # about 10 % of files over the score distribution
@@ -146,8 +152,8 @@ def _kinds(rng: random.Random, quality: float, loans: int | None) -> list[Tradel
         extra = _poisson(rng, max(0.5, 4.0 + 1.2 * quality))
         total = min(MAX_SIMULATED_TRADELINES, THIN_FILE_MAX_TRADELINES + 1 + extra)
     kinds = rng.choices(_KINDS, weights=_KIND_SHARES, k=total)
-    revolving = kinds.count(TradelineKind.REVOLVING)
-    mortgages = min(_MAX_MORTGAGES, kinds.count(TradelineKind.MORTGAGE))
+    revolving = kinds.count(_REVOLVING)
+    mortgages = min(_MAX_MORTGAGES, kinds.count(_MORTGAGE))
     installments = total - revolving - mortgages
     if loans is not None:
         # The anchor fixes the number of loans; the drawn file decides how many are mortgages.
@@ -155,11 +161,7 @@ def _kinds(rng: random.Random, quality: float, loans: int | None) -> list[Tradel
         mortgages = min(mortgages, loan_total)
         installments = loan_total - mortgages
         revolving = min(revolving, MAX_SIMULATED_TRADELINES - loan_total)
-    return (
-        [TradelineKind.REVOLVING] * revolving
-        + [TradelineKind.INSTALLMENT] * installments
-        + [TradelineKind.MORTGAGE] * mortgages
-    )
+    return [_REVOLVING] * revolving + [_INSTALLMENT] * installments + [_MORTGAGE] * mortgages
 
 
 def _file_age(rng: random.Random, quality: float, tradelines: int) -> int:
@@ -189,7 +191,7 @@ class _Line:
 
 
 def _line(rng: random.Random, kind: TradelineKind, quality: float, oldest: int) -> _Line:
-    if kind is TradelineKind.REVOLVING:
+    if kind is _REVOLVING:
         limit = max(300.0, round(_lognormal(rng, math.log(4000) + 0.45 * quality, 0.7), -2))
         # Better files carry lower balances; a quarter of cards sit unused at any time.
         mean_use = _logistic(-0.85 - 1.3 * quality)
@@ -197,7 +199,7 @@ def _line(rng: random.Random, kind: TradelineKind, quality: float, oldest: int) 
         balance = limit * use
         payment = min(balance, max(25.0, 0.025 * balance))
         return _Line(kind, balance, limit, payment, _integer(rng, 1, oldest + 1))
-    if kind is TradelineKind.MORTGAGE:
+    if kind is _MORTGAGE:
         term = 360 if rng.random() < 0.8 else 180
         amount = min(2_000_000.0, max(40_000.0, _lognormal(rng, math.log(240_000), 0.5)))
         annual_rate = min(0.12, max(0.025, rng.gauss(0.055 - 0.006 * quality, 0.008)))
@@ -271,7 +273,7 @@ class SimulatedBureau:
                 limit_or_original_amount=round(line.amount * factor, 2),
                 monthly_payment=round(line.payment * factor, 2),
                 months_open=line.months_open,
-                worst_delinquency_24m=Delinquency(worst),
+                worst_delinquency_24m=_DELINQUENCY[worst],
             )
             for line, worst in zip(lines, _worst_per_line(rng, len(lines), lates), strict=True)
         )

@@ -133,7 +133,7 @@ class CreditPolicy:
         self._engine = zen.ZenEngine({"loader": {"type": "static", "content": documents}})
         self._knockout_rows = _rows_by_output(checked[_KNOCKOUTS.key])
         self._knockout_nodes = checked[_KNOCKOUTS.key].nodes
-        self._grade_results: dict[tuple[tuple[str, str], ...], GradeResult] = {}
+        self._grade_results: dict[_OutputKey, GradeResult] = {}
 
     @property
     def version(self) -> str:
@@ -223,15 +223,24 @@ def _knockout_list(response: EvaluateResponse) -> list[dict[str, Any]]:
     return list(response["result"]["knockouts"])
 
 
-def _output_key(output: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((str(field), json.dumps(value)) for field, value in output.items()))
+_OutputKey = tuple[tuple[str, str, Any], ...]
+
+
+def _output_key(output: Mapping[str, Any]) -> _OutputKey:
+    """A hashable key of a row's outputs; the type name keeps 1 and true apart."""
+    key = tuple((field, type(value).__name__, value) for field, value in sorted(output.items()))
+    try:
+        hash(key)
+    except TypeError:  # a list or object output: its JSON text stands in for it
+        key = tuple((field, "json", json.dumps(value)) for field, value in sorted(output.items()))
+    return key
 
 
 def _rows_by_output(
     table: _CheckedTable,
-) -> dict[tuple[tuple[str, str], ...], tuple[str, KnockOut]]:
+) -> dict[_OutputKey, tuple[str, KnockOut]]:
     """Each row's outputs -> (its ``_id``, the validated knock-out), refusing look-alike rows."""
-    by_output: dict[tuple[tuple[str, str], ...], tuple[str, KnockOut]] = {}
+    by_output: dict[_OutputKey, tuple[str, KnockOut]] = {}
     for row_id, checked in table.rows:
         knockout = KnockOut.model_validate(checked.model_dump())
         key = _output_key(knockout.model_dump())

@@ -23,6 +23,7 @@ from typing import Final, Literal, Self
 import numpy as np
 import yaml
 import zen
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services.common.contracts.decision import PrincipalReason
@@ -170,11 +171,16 @@ class ScoredReason(_Frozen):
 
 def adverse_features(row: RowContributions) -> tuple[int, ...]:
     """Indices of features that raised the risk, strongest first, ties in spec order."""
-    rounded = np.round(row.values, CONTRIBUTION_DECIMALS)
-    positive = np.flatnonzero(rounded > 0)
-    # lexsort sorts by its last key first: contribution descending, then spec position.
-    order = np.lexsort((positive, -row.values[positive]))
-    return tuple(int(i) for i in positive[order])
+    return adverse_features_of_rows(row.values[np.newaxis, :])[0]
+
+
+def adverse_features_of_rows(values: NDArray[np.float64]) -> list[tuple[int, ...]]:
+    """``adverse_features`` of every row of an N x F matrix, in a few array operations."""
+    # A stable sort of the negated values: strongest first, equal pushes keep spec order.
+    order = np.argsort(-values, axis=1, kind="stable")
+    rounded = np.round(np.take_along_axis(values, order, axis=1), CONTRIBUTION_DECIMALS)
+    adverse = rounded > 0
+    return [tuple(row[keep].tolist()) for row, keep in zip(order, adverse, strict=True)]
 
 
 def principal_reasons(
@@ -183,8 +189,13 @@ def principal_reasons(
     policy_knockouts: Sequence[KnockOut | str] = (),
     limit: int = MAX_PRINCIPAL_REASONS,
     catalogue: Catalogue | None = None,
+    adverse: Sequence[int] | None = None,
 ) -> tuple[ScoredReason, ...]:
-    """Knock-outs first, then the features pushing hardest toward default; at most ``limit``."""
+    """Knock-outs first, then the features pushing hardest toward default; at most ``limit``.
+
+    ``adverse`` is ``adverse_features(contributions_row)`` when the caller computed it for a
+    whole batch at once.
+    """
     if not 1 <= limit <= MAX_PRINCIPAL_REASONS:
         raise ValueError(f"limit must be between 1 and {MAX_PRINCIPAL_REASONS}, got {limit}")
     catalogue = catalogue or default_catalogue()
@@ -197,7 +208,7 @@ def principal_reasons(
             code, text = knockout, catalogue.knockout_text(knockout)
         if code not in stated:
             stated[code] = ScoredReason(code=code, text=text, source="policy", actionable=False)
-    for index in adverse_features(contributions_row):
+    for index in adverse_features(contributions_row) if adverse is None else adverse:
         if len(stated) >= limit:
             break  # the rest could not be stated anyway
         feature = contributions_row.features[index]

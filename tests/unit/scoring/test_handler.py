@@ -411,26 +411,6 @@ def test_a_failing_challenger_leaves_the_champion_deciding(
     assert metrics.registry.get_sample_value("prescreen_scoring_challenger_failures_total") == 1
 
 
-def test_a_knocked_out_product_lists_the_products_policy_allows(
-    model: LoadedModel, policy: CreditPolicy
-) -> None:
-    # 590 is below the car minimum (600) but not the education one (580); a 5-year term fits
-    # education (5-15 years) but not a gold loan (at most 3).
-    [event] = scored(handler(model, policy, FakeBureau(590))([envelope(case())]))
-    assert event.scoring.status == "reject"
-    assert event.scoring.reasons[0].code == "KO_SCORE_BELOW_MINIMUM"
-    eligible = set(event.scoring.eligible_products)
-    assert "Education" in eligible
-    assert not eligible & {"Car", "Home", "Gold", "Personal", "Medical", "Home Improvement"}
-
-
-def test_a_passing_application_lists_no_alternatives(
-    model: LoadedModel, policy: CreditPolicy
-) -> None:
-    [event] = scored(handler(model, policy)([envelope(case())]))
-    assert event.scoring.status == "pass" and event.scoring.eligible_products == ()
-
-
 def test_stated_figures_the_bureau_contradicts_are_flagged_in_buckets(
     model: LoadedModel, policy: CreditPolicy
 ) -> None:

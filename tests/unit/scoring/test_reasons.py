@@ -23,6 +23,8 @@ from services.scoring.reasons import (
     CatalogueError,
     ExactContributionsUnavailableError,
     RowContributions,
+    adverse_features,
+    adverse_features_of_rows,
     contributions,
     default_catalogue,
     load_catalogue,
@@ -295,3 +297,20 @@ def test_a_catalogue_with_a_shared_code_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="SAME_CODE"):
         load_catalogue(path)
     assert isinstance(default_catalogue(), Catalogue)
+
+
+def test_batch_adverse_order_matches_row_by_row(
+    model: LoadedModel, sample: dict[str, NDArray[Any]]
+) -> None:
+    explained = contributions(model, sample)
+    values = explained.values.copy()
+    values[0, :] = -0.25
+    values[0, [4, 0, 2]] = 0.5  # a three-way tie: spec order decides
+    values[1, :] = -1.0  # nothing pushed toward default
+    batch = adverse_features_of_rows(values)
+    rows = [
+        adverse_features(dataclasses.replace(explained.row(i), values=values[i]))
+        for i in range(len(values))
+    ]
+    assert batch == rows
+    assert batch[0] == (0, 2, 4) and batch[1] == ()
