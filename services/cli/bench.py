@@ -161,9 +161,13 @@ def scoring(
         int, typer.Option(min=100, help="Events through the scoring handler.")
     ] = 5_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the generated tables.")] = 7,
+    deep_reference: Annotated[
+        bool,
+        typer.Option(help="Also time TreeSHAP on a 400-tree, depth-5 model, for reference."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Model scoring in batches and one row at a time, and reasons for declines."""
+    """Model scoring in batches and one row at a time, reasons for declines, the stage."""
     from services.scoring.bench import ScoringBenchConfig, run_scoring_bench
 
     report = run_scoring_bench(
@@ -173,6 +177,7 @@ def scoring(
             single_calls=single_calls,
             stage_events=stage_events,
             seed=seed,
+            deep_reference=deep_reference,
         )
     )
     if as_json:
@@ -184,5 +189,12 @@ def scoring(
             f"(bare model {figures['baseline_batch_rows_per_s']:,})  "
             f"single p99 {figures['single_p99_ms']} ms  "
             f"reasons {figures['reasons_rows_per_s']:,} declines/s  "
-            f"stage {figures['stage_eps']:,} applications/s"
+            f"stage {figures['stage_eps']:,} applications/s  "
+            f"contributions {figures['contributions_us_per_row']} µs/row"
+        )
+    reference = report["reasons_deep_reference"]
+    if reference:
+        typer.echo(
+            f"reference {reference['trees']} trees of depth {reference['depth']}: "
+            f"contributions {reference['contributions_us_per_row']} µs/row"
         )

@@ -10,6 +10,8 @@ benchmark measures scoring, not training), then for each:
   and p99 latency;
 - **reasons** — contributions plus principal reasons for the rows the policy would not approve:
   declines per second;
+- **cost of reasons** — contributions per row for each model and, for reference, for a
+  400-tree, depth-5 XGBoost trained on the same rows (the model card's argument);
 - **stage** — the scoring handler (simulated bureau, knock-out table, model, grade, reasons,
   tips, mismatches) on batches of realistic events (``stage_bench``): applications per second,
   best of three passes.
@@ -20,6 +22,7 @@ training selects. Inputs are numeric arrays, as the stage builds them from event
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from xgboost import XGBClassifier
 
 from services.common.contracts import HISTORICAL_COLUMNS
 from services.common.heap import freeze_startup_heap
@@ -36,6 +40,7 @@ from services.scoring.data.generator import GeneratedTable, generate
 from services.scoring.data.table import LABEL_COLUMN
 from services.scoring.policy import CreditPolicy
 from services.scoring.reasons import approve_cutoff, contributions, principal_reasons
+from services.scoring.reasons.cost import ReasonCost, measure_reason_cost
 from services.scoring.stage_bench import fraud_screened_events, stage_throughput
 from services.scoring.training.artifact import LoadedModel, load_artifact, write_artifact
 from services.scoring.training.spec import builtin_spec, load_spec
@@ -43,6 +48,7 @@ from services.scoring.training.train import train
 
 Table = dict[str, NDArray[Any]]
 MODELS = ("logistic", "xgboost")
+DEEP_TREES, DEEP_DEPTH = 400, 5
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class ScoringBenchConfig:
     stage_events: int = 5_000
     stage_batch_size: int = 500
     seed: int = 7
+    deep_reference: bool = True
 
 
 def _best_seconds(action: Callable[[], object], repeats: int = 3) -> float:
@@ -118,6 +125,7 @@ def run_scoring_bench(config: ScoringBenchConfig) -> dict[str, Any]:
     scoring = _columns(generated)
     events = fraud_screened_events(generated, config.stage_events)
     per_model: dict[str, dict[str, Any]] = {}
+    reference: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="prescreen-bench-scoring-") as workdir:
         for kind in MODELS:
             result = train(spec, training, folds=2, seed=config.seed, candidates=(kind,))
@@ -126,7 +134,12 @@ def run_scoring_bench(config: ScoringBenchConfig) -> dict[str, Any]:
                 "version": model.version,
                 **_measure(model, scoring, config),
                 **stage_throughput(model, events, config.stage_batch_size),
+                **_reason_cost(measure_reason_cost(model, scoring)),
             }
+            if kind == "xgboost" and config.deep_reference:
+                reference = _reason_cost(
+                    measure_reason_cost(_deep_reference(model, training, config.seed), scoring)
+                )
     slowest = {
         "batch_rows_per_s": min(m["batch_rows_per_s"] for m in per_model.values()),
         "single_p99_ms": max(m["single_p99_ms"] for m in per_model.values()),
@@ -143,4 +156,28 @@ def run_scoring_bench(config: ScoringBenchConfig) -> dict[str, Any]:
         "batch_rows": config.batch_rows,
         "single_calls": config.single_calls,
         "models": per_model,
+        "reasons_deep_reference": reference or None,
     }
+
+
+def _reason_cost(cost: ReasonCost) -> dict[str, Any]:
+    return {
+        "contributions_us_per_row": round(cost.contributions_us_per_row or 0.0, 1),
+        "trees": cost.trees,
+        "depth": cost.depth,
+    }
+
+
+def _deep_reference(model: LoadedModel, training: Table, seed: int) -> LoadedModel:
+    """``model`` with its boosted trees swapped for a 400-tree, depth-5 ensemble trained on the
+    same encoded rows: the kind of model whose TreeSHAP cost motivates the stage's choices."""
+    deep = XGBClassifier(
+        n_estimators=DEEP_TREES,
+        max_depth=DEEP_DEPTH,
+        learning_rate=0.05,
+        tree_method="hist",
+        n_jobs=1,
+        random_state=seed,
+    )
+    deep.fit(model.encoder.transform(training), training[LABEL_COLUMN])
+    return dataclasses.replace(model, model=deep)

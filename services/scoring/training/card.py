@@ -20,6 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from services.scoring.policy import CreditPolicy, GradeBand
+from services.scoring.reasons.cost import cost_section, measure_reason_cost
+from services.scoring.training.artifact import load_artifact
 from services.scoring.training.plots import draw_figures, out_of_fold
 from services.scoring.training.spec import FeatureSpec
 from services.scoring.training.train import AUC_TIE, PREFERENCE, TrainingResult
@@ -298,6 +300,7 @@ def write_model_card(
         _comparison(result, oracle_auc),
         draw_figures(result, artifact_dir),
         _fairness(fairness_screen(result, table, policy), policy),
+        cost_section(measure_reason_cost(load_artifact(artifact_dir), table)),
         # Only the generator knows the oracle AUC, so knowing it means the data was synthetic.
         _intended_use(synthetic=oracle_auc is not None),
     ]

@@ -41,7 +41,10 @@ def test_the_scoring_benchmark_prints_its_figures_and_baseline() -> None:
     assert report["batch_rows_per_s"] == slowest
     assert report["single_p99_ms"] == max(m["single_p99_ms"] for m in report["models"].values())
     assert report["stage_eps"] == min(m["stage_eps"] for m in report["models"].values())
-    assert report["stage_eps"] == min(m["stage_eps"] for m in report["models"].values())
+    assert report["models"]["xgboost"]["depth"] == 2
+    reference = report["reasons_deep_reference"]
+    assert (reference["trees"], reference["depth"]) == (400, 5)
+    assert reference["contributions_us_per_row"] > 0
 
 
 def test_benchmark_events_are_distinct_applicants_that_ingest_accepted() -> None:

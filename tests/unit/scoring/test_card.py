@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from services.scoring.data.generator import generate
 from services.scoring.data.table import read_summary, write_table
 from services.scoring.policy import CreditPolicy, GradeBand
+from services.scoring.reasons.cost import ReasonCost, cost_section
 from services.scoring.training.artifact import write_artifact
 from services.scoring.training.card import (
     CARD_FILE,
@@ -38,6 +39,7 @@ SECTIONS = (
     "## Candidate comparison",
     "## Figures",
     "## Fair-lending screen (four-fifths rule)",
+    "## Cost of reasons",
     "## Intended use and limits",
 )
 
@@ -241,7 +243,8 @@ def test_a_group_approved_less_than_four_fifths_as_often_is_flagged_in_the_card(
     approved = approved_by_policy(result.calibration.apply(candidate), policy)
     # Every declined row in one group: its approval rate falls well below four fifths.
     table = {**generated[0], "marital_status": np.where(approved, "Spared", "Burdened")}
-    markdown = write_model_card(result, table, tmp_path, policy=policy).read_text("utf-8")
+    artifact = write_artifact(result, tmp_path)
+    markdown = write_model_card(result, table, artifact, policy=policy).read_text("utf-8")
     rows = {
         line.split("|")[2].strip(): line
         for line in section(markdown, "## Fair-lending screen (four-fifths rule)").splitlines()
@@ -251,3 +254,20 @@ def test_a_group_approved_less_than_four_fifths_as_often_is_flagged_in_the_card(
     assert "below" not in rows["Spared"]
     assert "Oracle AUC: not known" in markdown
     assert "synthetic data" not in markdown
+
+
+def test_the_card_states_the_measured_cost_of_reasons(card: Path, result: TrainingResult) -> None:
+    text = section(card.read_text(encoding="utf-8"), "## Cost of reasons")
+    assert f"selected `{result.selected}` model" in text
+    figures = re.findall(r"([0-9][0-9,.]*) µs per row", text)
+    assert len(figures) == 2 and all(float(f.replace(",", "")) > 0 for f in figures)
+    assert "Only where owed" in text and "Exact only" in text
+
+
+def test_a_model_without_exact_contributions_is_said_to_be_refused() -> None:
+    cost = ReasonCost(
+        kind="random_forest", rows=10, contributions_us_per_row=None, scoring_us_per_row=5.0
+    )
+    text = "\n".join(cost_section(cost))
+    assert "refuses to decide with it" in text
+    assert cost.reasons_rows_per_s is None

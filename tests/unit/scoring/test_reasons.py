@@ -30,6 +30,7 @@ from services.scoring.reasons import (
     load_catalogue,
     principal_reasons,
 )
+from services.scoring.reasons.cost import measure_reason_cost
 from services.scoring.training.artifact import LoadedModel, load_artifact, write_artifact
 from services.scoring.training.features import RISK_SIGN
 from services.scoring.training.spec import FeatureSpec, builtin_spec, load_spec
@@ -314,3 +315,16 @@ def test_batch_adverse_order_matches_row_by_row(
     ]
     assert batch == rows
     assert batch[0] == (0, 2, 4) and batch[1] == ()
+
+
+def test_the_cost_of_reasons_is_measured_for_the_model_as_trained(
+    model: LoadedModel, sample: dict[str, NDArray[Any]]
+) -> None:
+    cost = measure_reason_cost(model, sample)
+    assert cost.rows == len(sample["credit_score"])
+    assert cost.contributions_us_per_row is not None and cost.contributions_us_per_row > 0
+    assert cost.scoring_us_per_row > 0
+    if model.kind == "xgboost":
+        assert (cost.trees, cost.depth) == (300, 2)
+    else:
+        assert cost.trees is None
