@@ -64,6 +64,7 @@ from services.common.contracts.sealed import SEALED_PATTERN, SealedString
 from services.common.contracts.stages import (
     BureauMismatch,
     ChallengerScore,
+    Clearance,
     DocumentsResult,
     EarlyOutcome,
     FraudResult,
@@ -73,6 +74,7 @@ from services.common.contracts.stages import (
     RiskGrade,
     ScoringResult,
     WatchlistBand,
+    WatchlistMatch,
 )
 from services.common.contracts.topics import TopicSpec
 
@@ -93,6 +95,7 @@ __all__ = [
     "ApprovalStatus",
     "BureauMismatch",
     "ChallengerScore",
+    "Clearance",
     "Channel",
     "CloudEventHeaders",
     "Consent",
@@ -147,6 +150,7 @@ __all__ = [
     "TopicSpec",
     "Topics",
     "WatchlistBand",
+    "WatchlistMatch",
     "application_data_from_row",
     "tokenize_ssn",
 ]

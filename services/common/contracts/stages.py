@@ -90,18 +90,75 @@ class WatchlistBand(StrEnum):
     HIGH = "high"
 
 
+PolicyRuleId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Z][A-Z0-9-]*$",
+        description="Stable identifier of a policy rule, e.g. KO-03 or GR-D (credit), FR-01 (fraud).",
+    ),
+]
+
+
+MAX_WATCHLIST_MATCHES = 10
+MAX_MATCH_PARTS = 16
+
+
+class Clearance(EventModel):
+    """A compliance analyst cleared this match as not the applicant; the why is in the audit."""
+
+    cleared_by: str = Field(min_length=1, max_length=100, description="The analyst's id.")
+    cleared_at: Timestamp
+
+
+class WatchlistMatch(EventModel):
+    """One list entry the applicant's name matched, explained.
+
+    The matched name itself is not repeated: it is close to the applicant's own name. The uid
+    names the list entry, where compliance reads it.
+    """
+
+    uid: str = Field(min_length=1, max_length=64, description="List entry, e.g. sdn:12345.")
+    band: Literal["hit", "review"] = Field(
+        description="hit: refer to compliance, never approve automatically; review: a person looks."
+    )
+    score: Probability = Field(description="Combined match score after date and country checks.")
+    matched_alias: bool = Field(description="Whether an alias, not the primary name, matched.")
+    parts: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=MAX_MATCH_PARTS,
+        description="The score's parts: name signals and the date-of-birth and country effects.",
+    )
+    cleared: Clearance | None = Field(
+        default=None, description="Set when an analyst cleared it: it did not count."
+    )
+
+
 class FraudResult(_StageResult):
     """Watch lists, synthetic-identity signals and velocity checks."""
 
     status: FraudStatus
     fraud_score: Probability | None = Field(
-        default=None, description="Estimated probability that the application is fraudulent."
+        default=None,
+        description="Weighted score of the fraud rules that fired, 0 to 1 (not a probability).",
     )
     watchlist_band: WatchlistBand | None = Field(
         default=None, description="Band of the strongest watch-list match."
     )
     duplicate_of: UUID | None = Field(
         default=None, description="Earlier application by the same person still in progress."
+    )
+    watchlist_matches: tuple[WatchlistMatch, ...] = Field(
+        default=(), max_length=MAX_WATCHLIST_MATCHES, description="Matches, strongest first."
+    )
+    watchlist_version: VersionLabel | None = Field(
+        default=None, description="Version of the screened lists (hash of their files)."
+    )
+    fraud_rule_ids: tuple[PolicyRuleId, ...] = Field(
+        default=(),
+        max_length=MAX_POLICY_RULES,
+        description="Fraud rules that fired, then the outcome rule, for audit.",
     )
 
 
@@ -160,15 +217,6 @@ class ChallengerScore(EventModel):
     risk_grade: RiskGrade = Field(description="The grade the policy gives that estimate.")
 
 
-PolicyRuleId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Z][A-Z0-9-]*$",
-        description="Stable identifier of a credit-policy rule, e.g. KO-03 or GR-D.",
-    ),
-]
 ImprovementTip = Annotated[
     str,
     Field(min_length=1, max_length=300, description="A change the applicant could make."),

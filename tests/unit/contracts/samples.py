@@ -12,6 +12,7 @@ from services.common.contracts import (
     ApplicationReceived,
     BureauMismatch,
     ChallengerScore,
+    Clearance,
     DocumentsResult,
     DocumentsVerified,
     FraudResult,
@@ -20,6 +21,7 @@ from services.common.contracts import (
     Scored,
     ScoringResult,
     SubmittedApplication,
+    WatchlistMatch,
 )
 from services.common.fieldcrypto import FieldCipher
 from services.ingest.examples import example_submission
@@ -86,7 +88,21 @@ def fraud_result() -> FraudResult:
         completed_at=RECEIVED_AT + timedelta(seconds=6),
         stage_version="1.0.0",
         fraud_score=0.02,
-        watchlist_band="none",
+        watchlist_band="medium",
+        watchlist_matches=(
+            WatchlistMatch(
+                uid="sdn:36",
+                band="review",
+                score=0.87,
+                matched_alias=True,
+                parts={"jaro_winkler": 0.91, "dob": -0.05},
+                cleared=Clearance(
+                    cleared_by="analyst-7", cleared_at=RECEIVED_AT - timedelta(days=40)
+                ),
+            ),
+        ),
+        watchlist_version="3f2a9c1b7d0e",
+        fraud_rule_ids=("FR-OUT-PASS",),
     )
 
 
