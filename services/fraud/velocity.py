@@ -31,6 +31,7 @@ from services.fraud.velocity_keys import Dimension, VelocityKeys
 
 __all__ = [
     "DIMENSIONS",
+    "VELOCITY_CODES",
     "WINDOWS",
     "VelocityCounts",
     "VelocityInput",
@@ -169,6 +170,22 @@ _WINDOW_TEXT: Final[dict[str, str]] = {"1h": "1 h", "24h": "24 h", "7d": "7 days
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _all_codes() -> frozenset[str]:
+    per_dimension = [f"VELOCITY_{_CODE_PART[d]}_{w.upper()}" for d in DIMENSIONS for w in WINDOWS]
+    return frozenset(
+        [
+            *per_dimension,
+            "MANY_SSNS_ON_DEVICE_24H",
+            "MANY_SSNS_ON_DEVICE_7D",
+            "SSN_IDENTITY_MISMATCH",
+        ]
+    )
+
+
+VELOCITY_CODES: Final = _all_codes()
+"""Every code ``velocity_signals`` can return: what fraud rule tables may test for."""
 
 
 def velocity_signals(counts: VelocityCounts, limits: VelocityLimits) -> tuple[VelocitySignal, ...]:

@@ -12,6 +12,7 @@ import redis
 from services.common.contracts.primitives import ReasonCodeValue
 from services.fraud.velocity import (
     DIMENSIONS,
+    VELOCITY_CODES,
     WINDOWS,
     VelocityCounts,
     VelocityInput,
@@ -284,3 +285,15 @@ def test_input_repr_shows_no_personal_data() -> None:
     text = repr(item)
     for value in ("ann@example.org", "4155550123", "dev-1", "203.0.113.1", "Ann", "1990"):
         assert value not in text
+
+
+def test_every_signal_code_is_among_the_published_codes() -> None:
+    counts = VelocityCounts(
+        by_dimension={d: {w: 1000 for w in WINDOWS} for d in DIMENSIONS},
+        distinct_ssns_per_device_24h=50,
+        distinct_ssns_per_device_7d=50,
+        other_identities_for_ssn_7d=5,
+        identity_changed_for_ssn=True,
+    )
+    codes = {signal.code for signal in velocity_signals(counts, VelocityLimits())}
+    assert codes == VELOCITY_CODES  # everything fires at once, and nothing unpublished does
