@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 import redis
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from redis.typing import EncodableT, FieldT
 
 from services.common.contracts.base import EventModel
@@ -37,6 +37,9 @@ return false
 
 
 class Clearance(EventModel):
+    # A raw SSN typed where the token belongs must not be echoed back by the error.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     ssn_token: str = Field(pattern=SSN_TOKEN_PATTERN, description="Whose match was cleared.")
     uid: str = Field(min_length=1, max_length=64, description="The list entry cleared.")
     cleared_by: str = Field(min_length=1, max_length=100, description="The analyst's id.")
