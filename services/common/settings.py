@@ -28,7 +28,11 @@ class KafkaSettings(BaseSettings):
     """How to reach the Kafka cluster."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PRESCREEN_KAFKA_", extra="ignore", frozen=True, populate_by_name=True
+        env_prefix="PRESCREEN_KAFKA_",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        hide_input_in_errors=True,  # SASL passwords
     )
 
     bootstrap_servers: str = Field(
@@ -67,7 +71,11 @@ class RedisSettings(BaseSettings):
     """How to reach Redis (idempotency keys, velocity counters, status projection)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PRESCREEN_REDIS_", extra="ignore", frozen=True, populate_by_name=True
+        env_prefix="PRESCREEN_REDIS_",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        hide_input_in_errors=True,  # URLs may carry a password
     )
 
     url: str = Field(
@@ -93,7 +101,9 @@ def redis_client(settings: RedisSettings | None = None) -> redis.Redis:
 class ServiceSettings(BaseSettings):
     """Base for a service's own settings; subclasses set ``env_prefix``."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # Settings hold keys and passwords: a validation error must not print the rejected value.
+    # Subclasses' model_config is merged with this one, so every service inherits it.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_redact_pii: bool = Field(

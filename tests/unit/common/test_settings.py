@@ -55,3 +55,16 @@ def test_sasl_settings_reach_the_client_config() -> None:
     ).client_config()
     assert config["security.protocol"] == "SASL_SSL"
     assert config["sasl.password"] == "s3cr3t-value"
+
+
+def test_a_rejected_secret_is_not_echoed_by_service_settings() -> None:
+    from pydantic import ValidationError
+
+    from services.ingest.settings import IngestSettings
+
+    with pytest.raises(ValidationError) as error:
+        IngestSettings(
+            ssn_token_key="c2hvcnQ=", pii_keys={"p1": "c2hvcnQ="}, pii_active_key_id="p1"
+        )
+    assert "c2hvcnQ=" not in str(error.value)
+    assert "p1" in str(error.value)  # the key id still says which one is wrong
