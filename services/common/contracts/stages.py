@@ -96,7 +96,7 @@ PolicyRuleId = Annotated[
         min_length=1,
         max_length=64,
         pattern=r"^[A-Z][A-Z0-9-]*$",
-        description="Stable identifier of a policy rule, e.g. KO-03 or GR-D (credit), FR-01 (fraud).",
+        description="Stable identifier of a policy rule: KO-03, GR-D (credit), FR-01 (fraud).",
     ),
 ]
 
