@@ -198,3 +198,46 @@ def scoring(
             f"reference {reference['trees']} trees of depth {reference['depth']}: "
             f"contributions {reference['contributions_us_per_row']} µs/row"
         )
+
+
+@app.command("screening")
+def screening(
+    list_size: Annotated[
+        int, typer.Option(min=100, help="Individuals on the generated SDN-layout list.")
+    ] = 20_000,
+    queries: Annotated[
+        int, typer.Option(min=10, help="Labelled queries, screened one at a time.")
+    ] = 5_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the list and the queries.")] = 7,
+    baseline_queries: Annotated[
+        int, typer.Option(min=0, help="Queries also scored against every name (baseline).")
+    ] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Watch-list screening: latency per query, recall and precision, against a full scan."""
+    from services.fraud.bench import run_screening_bench
+
+    report = run_screening_bench(
+        list_size=list_size, queries=queries, seed=seed, baseline_queries=baseline_queries
+    )
+    if as_json:
+        typer.echo(orjson.dumps(report).decode())
+        return
+    typer.echo(
+        f"list      {report['list_size']:,} entries, {report['names_indexed']:,} names, "
+        f"loaded and indexed in {report['load_s']} s"
+    )
+    typer.echo(
+        f"screen    {report['queries']:,} queries: p50 {report['p50_ms']} ms, "
+        f"p99 {report['p99_ms']} ms, {report['qps']:,} queries/s on one thread"
+    )
+    if report["speedup_vs_scan"]:
+        typer.echo(
+            f"baseline  full scan {report['baseline_scan_ms_per_query']} ms/query "
+            f"({report['speedup_vs_scan']}x the indexed screen)"
+        )
+    for band in ("review", "hit"):
+        typer.echo(
+            f"{band:9} threshold {report[f'{band}_threshold']}: "
+            f"recall {report[f'recall_{band}']}, precision {report[f'precision_{band}']}"
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import bench, data, dlq, infra, model, schemas, topics, train
+from services.cli import bench, data, dlq, fraud, infra, model, schemas, screen, topics, train
 
 app = typer.Typer(
     name="prescreen",
@@ -19,7 +19,9 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(bench.app, name="bench")
 app.add_typer(data.app, name="data")
 app.add_typer(model.app, name="model")
+app.add_typer(fraud.app, name="fraud")
 app.command("train")(train.train_command)
+app.command("screen")(screen.screen_command)
 
 
 if __name__ == "__main__":
