@@ -10,7 +10,6 @@ the one it has: a bad promotion must not stop lending, nor leave a partition hal
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
@@ -19,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from services.common.reloading import Reloading
 from services.scoring.training.artifact import LoadedModel, load_artifact
-
-log = logging.getLogger(__name__)
 
 POINTER_FILE: Final = "CURRENT"
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -96,58 +94,28 @@ class ModelSource:
         clock: Callable[[], float] = time.monotonic,
         on_reload: Callable[[str, str], None] | None = None,
     ) -> None:
-        self._dir = model_dir
-        self._check = check
+        def load() -> LoadedModel:
+            model = load_artifact(resolve_artifact(model_dir))
+            check(model)
+            return model
+
+        report = on_reload or (lambda role, result: None)
         self._role = role
-        self._interval_s = interval_s
-        self._clock = clock
-        self._on_reload = on_reload or (lambda role, result: None)
         # At start-up a model that cannot be loaded or checked stops the stage: there is no
         # earlier version to fall back on.
-        self._stamp = _stamp(model_dir)
-        self._model = self._load(self._stamp.artifact)
-        self._refused: _Stamp | None = None
-        self._checked_at = clock()
+        self._reloading = Reloading(
+            what=f"{role} model in {model_dir}",
+            stamp=lambda: _stamp(model_dir),
+            load=load,
+            version=lambda model: model.version,
+            interval_s=interval_s,
+            clock=clock,
+            on_result=lambda result: report(role, result),
+        )
 
     @property
     def role(self) -> str:
         return self._role
 
     def current(self) -> LoadedModel:
-        now = self._clock()
-        if now - self._checked_at >= self._interval_s:
-            self._checked_at = now
-            self._maybe_reload()
-        return self._model
-
-    def _load(self, artifact: Path) -> LoadedModel:
-        model = load_artifact(artifact)
-        self._check(model)
-        return model
-
-    def _maybe_reload(self) -> None:
-        try:
-            stamp = _stamp(self._dir)
-        except (OSError, ModelSourceError) as error:
-            log.error("model directory unreadable; keeping the current model", exc_info=error)
-            return
-        if stamp == self._stamp or stamp == self._refused:
-            return
-        try:
-            model = self._load(stamp.artifact)
-        except Exception:  # whatever is wrong with it, the stage must go on
-            # Remembered, so the same broken promotion is not retried (and logged) every check.
-            self._refused = stamp
-            self._on_reload(self._role, "refused")
-            log.exception(
-                "new model version refused; keeping the current one",
-                extra={"role": self._role, "artifact": stamp.artifact.name},
-            )
-            return
-        previous = self._model.version
-        self._model, self._stamp, self._refused = model, stamp, None
-        self._on_reload(self._role, "loaded")
-        log.info(
-            "model reloaded",
-            extra={"role": self._role, "from_version": previous, "to_version": model.version},
-        )
+        return self._reloading.current()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from services.common.reloading import Reloading
 from services.fraud.watchlist.matcher import Watchlist
 from services.fraud.watchlist.models import Thresholds
 from services.fraud.watchlist.sdn import LIST_FILES
-
-logger = logging.getLogger(__name__)
 
 Stamp = tuple[tuple[str, int, int], ...]
 
@@ -31,13 +28,8 @@ def stamp(path: Path) -> Stamp:
 
 class WatchlistSource:
     """Holds the current ``Watchlist`` of a directory and swaps in a new one when the files
-    change.
-
-    At most every ``interval_s`` a call to ``current`` compares the files' stamp with the one
-    loaded; on a change the new list is loaded in full (index included) before it replaces
-    the old one, so a caller never sees a half-built list. A list that fails to load is logged
-    and the previous one kept; the failing stamp is remembered so the same broken files are
-    not parsed again at every check. Failing at start-up raises: there is nothing to keep.
+    change (``services.common.reloading``): the new list is loaded in full, index included,
+    before it replaces the old one, and a list that fails to load leaves the old one in place.
 
     Replace list files by writing a new file and renaming it over the old one: a reader that
     catches a file half-written may load a shorter list without noticing.
@@ -54,53 +46,17 @@ class WatchlistSource:
     ) -> None:
         self.path = path
         self.thresholds = thresholds
-        self.interval_s = interval_s
-        self._clock = clock
-        self._include_entities = include_entities
-        self._lock = threading.Lock()
-        self._loaded = stamp(path)
-        self._failed: Stamp | None = None
-        self._current = self._load()
-        self._checked = clock()
-
-    def _load(self) -> Watchlist:
-        return Watchlist.from_directory(
-            self.path, self.thresholds, include_entities=self._include_entities
+        self._reloading = Reloading(
+            what=f"watch list in {path}",
+            stamp=lambda: stamp(path),
+            load=lambda: Watchlist.from_directory(
+                path, thresholds, include_entities=include_entities
+            ),
+            version=lambda watchlist: f"{watchlist.version} ({watchlist.size} names)",
+            interval_s=interval_s,
+            clock=clock,
         )
 
     def current(self) -> Watchlist:
         """The newest list that loaded; checks the files at most every ``interval_s``."""
-        now = self._clock()
-        if now - self._checked < self.interval_s:
-            return self._current
-        # One caller checks; the others go on with the list they have.
-        if not self._lock.acquire(blocking=False):
-            return self._current
-        try:
-            self._checked = now
-            seen = stamp(self.path)
-            if seen not in (self._loaded, self._failed):
-                self._reload(seen)
-        finally:
-            self._lock.release()
-        return self._current
-
-    def _reload(self, seen: Stamp) -> None:
-        try:
-            fresh = self._load()
-        except Exception:  # whatever broke the new files, the old list stands
-            logger.exception(
-                "watch list in %s did not load; still screening with version %s",
-                self.path,
-                self._current.version,
-            )
-            self._failed = seen
-            return
-        logger.info(
-            "watch list in %s reloaded: version %s -> %s, %d names",
-            self.path,
-            self._current.version,
-            fresh.version,
-            fresh.size,
-        )
-        self._current, self._loaded, self._failed = fresh, seen, None
+        return self._reloading.current()

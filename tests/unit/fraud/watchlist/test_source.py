@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from services.common import reloading
 from services.fraud.watchlist import ScreeningQuery, WatchlistSource
-from services.fraud.watchlist import source as source_module
+from services.fraud.watchlist.matcher import Watchlist
 from services.fraud.watchlist.sdn import ListFormatError
 
 HEADER = "id,name,date_of_birth,country,reason\n"
@@ -57,22 +59,22 @@ def test_a_broken_list_is_logged_and_the_old_one_kept(
     good = source.current()
     write(tmp_path, "d1,Ann Lindqvist,not-a-date,,")
     clock.now += 6
-    with caplog.at_level(logging.ERROR, logger=source_module.__name__):
+    with caplog.at_level(logging.ERROR, logger=reloading.__name__):
         assert source.current() is good
     [record] = caplog.records
-    assert "did not load" in record.getMessage() and record.exc_info is not None
+    assert "refused" in record.getMessage() and record.exc_info is not None
     assert isinstance(record.exc_info[1], ListFormatError)
 
     # The same broken files are not parsed again at every check.
     loads = 0
-    real = source._load
+    real = Watchlist.from_directory
 
-    def counting() -> object:
+    def counting(*args: Any, **kwargs: Any) -> Watchlist:
         nonlocal loads
         loads += 1
-        return real()
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(source, "_load", counting)
+    monkeypatch.setattr(Watchlist, "from_directory", counting)
     clock.now += 6
     assert source.current() is good and loads == 0
     write(tmp_path, "d1,Ann Lindqvist,,,", "d3,Carla Mendes Rocha,,,")
