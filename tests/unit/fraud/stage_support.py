@@ -9,7 +9,7 @@ from uuid import UUID
 from services.common.contracts import ApplicationReceived, DocumentsVerified, Topics
 from services.common.contracts.application import SubmittedApplication
 from services.common.runtime import Envelope
-from services.common.runtime.cloudevents import CloudEvent
+from services.common.testing.envelopes import case_envelope
 from services.fraud.watchlist.models import Alias, WatchlistEntry
 from tests.unit.contracts import samples
 
@@ -78,12 +78,4 @@ def case(
 
 
 def envelope(value: DocumentsVerified, offset: int = 0) -> Envelope[Any]:
-    key = str(value.application_id)
-    return Envelope(
-        topic=Topics.DOCUMENTS_VERIFIED.name,
-        partition=0,
-        offset=offset,
-        key=key,
-        value=value,
-        event=CloudEvent.new(type=Topics.DOCUMENTS_VERIFIED.ce_type, source="test", subject=key),
-    )
+    return case_envelope(Topics.DOCUMENTS_VERIFIED, value, offset)

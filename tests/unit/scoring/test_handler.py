@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from services.common.contracts import EarlyOutcome, FraudScreened, Reason, Scored, Topics
 from services.common.contracts.stages import MAX_PRINCIPAL_REASONS
 from services.common.runtime import Emit, Envelope
-from services.common.runtime.cloudevents import CloudEvent
+from services.common.testing.envelopes import case_envelope
 from services.scoring.bureau import CreditReport, InternalRelationship
 from services.scoring.data.generator import generate
 from services.scoring.handler import NO_CONSENT, ScoringHandler
@@ -154,15 +154,7 @@ def case(
 
 
 def envelope(value: FraudScreened, offset: int = 0) -> Envelope[Any]:
-    key = str(value.application_id)
-    return Envelope(
-        topic=Topics.FRAUD_SCREENED.name,
-        partition=0,
-        offset=offset,
-        key=key,
-        value=value,
-        event=CloudEvent.new(type=Topics.FRAUD_SCREENED.ce_type, source="test", subject=key),
-    )
+    return case_envelope(Topics.FRAUD_SCREENED, value, offset)
 
 
 def scored(results: list[Emit]) -> Iterator[Scored]:
