@@ -1,0 +1,77 @@
+"""Which documents a product needs before an application can be judged, as data.
+
+An application that lacks one waits ("awaiting documents") instead of being declined: the
+applicant is told what to upload. Income evidence depends on how the applicant earns: an
+employee shows a W-2, a recent pay stub or a tax return (Form 1040), a self-employed applicant
+the tax return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from services.common.contracts.documents import DocumentKind
+from services.common.contracts.primitives import EmploymentStatus, LoanProduct
+from services.documents.fields import PageKind
+
+Requirement = tuple[PageKind, ...]
+"""Any one of these page kinds satisfies the requirement."""
+
+INCOME: Final = "income"
+IDENTITY: Final = "identity"
+BANKING: Final = "banking"
+ADDRESS: Final = "address"
+
+DEFAULT_REQUIREMENTS: Final[Mapping[LoanProduct, tuple[str, ...]]] = {
+    LoanProduct.HOME: (INCOME, IDENTITY, BANKING, ADDRESS),
+    LoanProduct.HOME_IMPROVEMENT: (INCOME, IDENTITY, BANKING),
+    LoanProduct.CAR: (INCOME, IDENTITY),
+    LoanProduct.PERSONAL: (INCOME, IDENTITY, BANKING),
+    LoanProduct.MEDICAL: (INCOME, IDENTITY),
+    LoanProduct.EDUCATION: (IDENTITY,),
+    LoanProduct.GOLD: (IDENTITY,),
+}
+"""Per product, the kinds of evidence it needs; a bank replaces this table in settings."""
+
+_REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
+    PageKind.W2: DocumentKind.W2,
+    PageKind.PAY_STUB: DocumentKind.PAY_STUB,
+    PageKind.BANK_STATEMENT: DocumentKind.BANK_STATEMENT,
+    PageKind.GOVERNMENT_ID: DocumentKind.IDENTITY_DOCUMENT,
+    PageKind.FORM_1040: DocumentKind.TAX_RETURN,
+    PageKind.UTILITY_BILL: DocumentKind.UTILITY_BILL,
+}
+
+
+def evidence(need: str, employment: EmploymentStatus) -> Requirement:
+    """The page kinds that satisfy ``need`` for an applicant with this employment."""
+    if need == INCOME:
+        if employment is EmploymentStatus.SELF_EMPLOYED:
+            return (PageKind.FORM_1040,)
+        return (PageKind.W2, PageKind.PAY_STUB, PageKind.FORM_1040)
+    if need == IDENTITY:
+        return (PageKind.GOVERNMENT_ID,)
+    if need == BANKING:
+        return (PageKind.BANK_STATEMENT,)
+    if need == ADDRESS:
+        return (PageKind.UTILITY_BILL, PageKind.BANK_STATEMENT)
+    raise ValueError(f"unknown kind of evidence: {need!r}")
+
+
+def missing_documents(
+    product: LoanProduct,
+    employment: EmploymentStatus,
+    found: Sequence[PageKind],
+    requirements: Mapping[LoanProduct, tuple[str, ...]] = DEFAULT_REQUIREMENTS,
+) -> tuple[DocumentKind, ...]:
+    """What to ask the applicant for: the first kind of each requirement no page satisfies."""
+    present = set(found)
+    missing: list[DocumentKind] = []
+    for need in requirements.get(product, (INCOME, IDENTITY)):
+        options = evidence(need, employment)
+        if not present.intersection(options):
+            requested = _REQUESTED_AS[options[0]]
+            if requested not in missing:
+                missing.append(requested)
+    return tuple(missing)

@@ -1,0 +1,144 @@
+"""Verification on the generator's ground truth: what a perfect extractor would hand over."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from services.common.contracts.documents import DocumentKind
+from services.common.contracts.primitives import EmploymentStatus, LoanProduct
+from services.documents.fields import ExtractedField, ExtractedPage, PageKind, Transaction
+from services.documents.requirements import missing_documents
+from services.documents.synthetic import ApplicantFacts, generate_documents, invent_facts
+from services.documents.verify import ApplicantClaims, bank_analytics, verify
+
+
+def facts(seed: int = 5, *, self_employed: bool = False) -> ApplicantFacts:
+    return invent_facts(
+        random.Random(seed),
+        annual_income=Decimal("62000.00"),
+        age=38,
+        years_employed=6,
+        application_date=date(2025, 3, 14),
+        self_employed=self_employed,
+    )
+
+
+def claims_of(
+    applicant: ApplicantFacts, product: LoanProduct = LoanProduct.HOME
+) -> ApplicantClaims:
+    return ApplicantClaims(
+        full_name=applicant.full_name,
+        ssn_last4=applicant.ssn_last4,
+        address_line1=applicant.address_line1,
+        employer_name=applicant.employer_name,
+        employment=(
+            EmploymentStatus.SELF_EMPLOYED if applicant.self_employed else EmploymentStatus.EMPLOYED
+        ),
+        stated_annual_income=float(applicant.annual_income),
+        product=product,
+    )
+
+
+def truth(applicant: ApplicantFacts, directory: Path, **options: object) -> list[ExtractedPage]:
+    documents = generate_documents(applicant, directory, seed=11, scans=False, **options)  # type: ignore[arg-type]
+    return [page for document in documents for page in document.truth]
+
+
+def test_a_complete_consistent_file_verifies_the_stated_income(tmp_path: Path) -> None:
+    applicant = facts()
+    result = verify(truth(applicant, tmp_path), claims_of(applicant))
+    assert result.missing_documents == ()
+    assert result.findings == ()
+    assert result.income_source is DocumentKind.W2
+    assert result.verified_annual_income == pytest.approx(float(applicant.annual_income), rel=0.02)
+    assert result.low_confidence_fields == ()
+    assert result.bank is not None and result.bank.months >= 1
+    assert result.bank.regular_monthly_income > 0
+
+
+def test_income_the_documents_do_not_support_is_found(tmp_path: Path) -> None:
+    applicant = facts()
+    result = verify(truth(applicant, tmp_path, income_mismatch=0.6), claims_of(applicant))
+    [finding] = [f for f in result.findings if f.code == "INCOME_NOT_SUPPORTED"]
+    assert "67%" in finding.description  # 1 / 0.6 - 1
+    assert str(int(applicant.annual_income)) not in finding.description  # no amounts
+
+
+def test_missing_income_documents_leave_the_application_waiting(tmp_path: Path) -> None:
+    applicant = facts()
+    omitted = (PageKind.W2, PageKind.PAY_STUB, PageKind.FORM_1040)
+    pages = truth(applicant, tmp_path, omit=omitted)
+    result = verify(pages, claims_of(applicant, LoanProduct.CAR))
+    assert result.missing_documents == (DocumentKind.W2,)
+    assert result.verified_annual_income is None
+
+
+def test_a_self_employed_applicant_shows_income_on_a_tax_return(tmp_path: Path) -> None:
+    applicant = facts(self_employed=True)
+    result = verify(truth(applicant, tmp_path), claims_of(applicant))
+    assert result.income_source is DocumentKind.TAX_RETURN
+    assert result.missing_documents == ()
+    without = missing_documents(LoanProduct.HOME, EmploymentStatus.SELF_EMPLOYED, [PageKind.W2])
+    assert DocumentKind.TAX_RETURN in without
+
+
+def test_someone_elses_documents_are_found(tmp_path: Path) -> None:
+    applicant = facts()
+    other = claims_of(facts(seed=6))
+    claims = other.model_copy(update={"stated_annual_income": float(applicant.annual_income)})
+    codes = {finding.code for finding in verify(truth(applicant, tmp_path), claims).findings}
+    assert {"NAME_MISMATCH", "SSN_MISMATCH", "ADDRESS_MISMATCH"} <= codes
+
+
+def test_a_low_confidence_income_field_is_listed(tmp_path: Path) -> None:
+    applicant = facts()
+    pages = truth(applicant, tmp_path)
+    blurred = []
+    for page in pages:
+        if page.kind is PageKind.W2:
+            wages = page.fields["wages"].model_copy(update={"confidence": 0.4})
+            page = page.model_copy(update={"fields": {**page.fields, "wages": wages}})
+        blurred.append(page)
+    assert verify(blurred, claims_of(applicant)).low_confidence_fields == ("w2.wages",)
+
+
+def test_bank_analytics_from_transactions() -> None:
+    def t(day: int, month: int, amount: str, balance: str, text: str = "CARD") -> Transaction:
+        return Transaction(
+            posted_on=date(2025, month, day), description=text, amount=amount, balance=balance
+        )
+
+    rows = [
+        t(1, 1, "2000.00", "2100.00", "PAYROLL"),
+        t(10, 1, "-2300.00", "-200.00", "RENT"),
+        t(11, 1, "-35.00", "-235.00", "NSF FEE"),
+        t(15, 1, "2000.00", "1765.00", "PAYROLL"),
+        t(31, 1, "-265.00", "1500.00"),
+        t(1, 2, "2000.00", "3500.00", "PAYROLL"),
+        t(28, 2, "-500.00", "3000.00"),
+    ]
+    analytics = bank_analytics(rows)
+    assert analytics is not None
+    assert (analytics.months, analytics.minimum_month_end_balance) == (2, 1500.0)
+    assert analytics.average_month_end_balance == 2250.0
+    assert analytics.overdrafts == 2  # went below zero once, one NSF fee
+    assert analytics.regular_monthly_income == 3000.0  # three 2,000 payrolls over two months
+    assert bank_analytics([]) is None
+
+
+def test_requirements_are_per_product() -> None:
+    employed = EmploymentStatus.EMPLOYED
+    assert missing_documents(LoanProduct.GOLD, employed, []) == (DocumentKind.IDENTITY_DOCUMENT,)
+    home = missing_documents(LoanProduct.HOME, employed, [PageKind.PAY_STUB])
+    assert home == (
+        DocumentKind.IDENTITY_DOCUMENT,
+        DocumentKind.BANK_STATEMENT,
+        DocumentKind.UTILITY_BILL,
+    )
+    field = ExtractedField(value="1", confidence=1.0, source="ground_truth")
+    assert field.confidence == 1.0
