@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import bench, data, dlq, fraud, infra, model, schemas, screen, topics, train
+from services.cli import (
+    bench,
+    data,
+    dlq,
+    documents,
+    fraud,
+    infra,
+    model,
+    schemas,
+    screen,
+    topics,
+    train,
+)
 
 app = typer.Typer(
     name="prescreen",
@@ -20,6 +32,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(data.app, name="data")
 app.add_typer(model.app, name="model")
 app.add_typer(fraud.app, name="fraud")
+app.add_typer(documents.app, name="documents")
 app.command("train")(train.train_command)
 app.command("screen")(screen.screen_command)
 
