@@ -9,6 +9,7 @@ every service at the same cluster.
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import redis
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -109,3 +110,15 @@ class ServiceSettings(BaseSettings):
     log_redact_pii: bool = Field(
         default=True, description="Mask SSNs, e-mails, phone numbers and card numbers in logs."
     )
+
+
+def check_endpoint_url(value: str | None) -> str | None:
+    """An AWS-style endpoint override: http(s) with a host, and never credentials in the URL."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise ValueError("must not carry credentials")
+    return value

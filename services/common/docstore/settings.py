@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -24,6 +23,7 @@ from services.common.docstore.ports import (
     DocumentStore,
 )
 from services.common.docstore.s3 import S3DocumentStore, SseMode, normalise_prefix
+from services.common.settings import check_endpoint_url
 
 _BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
@@ -64,14 +64,7 @@ class DocumentStoreSettings(BaseSettings):
     @field_validator("endpoint_url")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an http(s) URL with a host")
-        if parts.username or parts.password:
-            raise ValueError("must not carry credentials")
-        return value
+        return check_endpoint_url(value)
 
     @model_validator(mode="after")
     def _check_backend(self) -> DocumentStoreSettings:

@@ -6,11 +6,11 @@ instance or task role), so no secret is ever spelled in this configuration.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from botocore.config import Config
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.settings import check_endpoint_url
 
 
 class TextractSettings(BaseSettings):
@@ -33,14 +33,7 @@ class TextractSettings(BaseSettings):
     @field_validator("endpoint_url")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an http(s) URL with a host")
-        if parts.username or parts.password:
-            raise ValueError("must not carry credentials")
-        return value
+        return check_endpoint_url(value)
 
     def botocore_config(self) -> Config:
         """Timeouts and botocore's standard retry mode (which already backs off on throttling)."""
