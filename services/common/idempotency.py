@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar, cast
 
 import orjson
@@ -153,6 +154,27 @@ return 0
 """
 
 
+def _run_concurrently(
+    calls: Sequence[tuple[str, Callable[[], T]]],
+    indices: list[int],
+    workers: int,
+    results: dict[int, T],
+) -> None:
+    """Run ``calls[i]`` for every ``i`` in ``indices`` on a thread pool; results of the calls
+    that succeeded land in ``results`` even when another fails, whose error is then raised."""
+    with ThreadPoolExecutor(max_workers=min(workers, len(indices))) as pool:
+        futures = {index: pool.submit(calls[index][1]) for index in indices}
+    first_error: BaseException | None = None
+    for index, future in futures.items():
+        error = future.exception()
+        if error is None:
+            results[index] = future.result()
+        elif first_error is None:
+            first_error = error
+    if first_error is not None:
+        raise first_error
+
+
 class OnceBusyError(TransientError):
     """Another worker holds the lease and has not finished; retry later."""
 
@@ -196,15 +218,20 @@ class Once:
                 raise OnceBusyError(f"side effect {key!r} is claimed by another worker")
             time.sleep(self._poll_s)
 
-    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]], *, workers: int = 1) -> list[T]:
         """``__call__`` for a batch, in input order, with the Redis work pipelined.
 
-        One round trip claims every key, the calls run in order, one round trip stores their
-        results; a key that is already done costs one more round trip for all of them. Only a
-        key another worker is still working on falls back to ``__call__``, which waits out its
-        lease. If a call fails, the results of the calls before it are stored (their side
-        effects happened) and the claims of the rest are released, then the error propagates.
+        One round trip claims every key, the calls run, one round trip stores their results; a
+        key that is already done costs one more round trip for all of them. Only a key another
+        worker is still working on falls back to ``__call__``, which waits out its lease.
+
+        ``workers`` > 1 runs the claimed calls on that many threads, for calls that wait on the
+        network (a credit bureau answers in tenths of a second). If calls fail, the results of
+        those that succeeded are stored (their side effects happened), the claims of the rest
+        are released, and the first error propagates.
         """
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         keys = [f"{self._prefix}:{key}" for key, _ in calls]
         if len(set(keys)) != len(keys):
             raise ValueError("Once.many needs distinct keys")
@@ -214,10 +241,13 @@ class Once:
                 pipe.set(redis_key, claim, nx=True, px=self._lease_ms)
             claimed = [bool(ok) for ok in pipe.execute()]
         results: dict[int, T] = {}
+        to_run = [index for index, held in enumerate(claimed) if held]
         try:
-            for index, (_, fn) in enumerate(calls):
-                if claimed[index]:
-                    results[index] = fn()
+            if workers == 1 or len(to_run) <= 1:
+                for index in to_run:
+                    results[index] = calls[index][1]()
+            else:
+                _run_concurrently(calls, to_run, workers, results)
         finally:
             self._settle_claims(keys, claims, claimed, results)
         self._collect_others(calls, keys, claimed, results)

@@ -64,6 +64,7 @@ def build_handler(
         ),
         policy=CreditPolicy(settings.policy_dir),
         stage_version=settings.stage_version,
+        bureau_concurrency=settings.bureau_concurrency,
         bankruptcy_lookback_months=settings.bankruptcy_lookback_months,
         metrics=metrics,
     )

@@ -127,6 +127,7 @@ class ScoringHandler:
         policy: CreditPolicy,
         stage_version: str,
         challenger: LoadedModel | ModelProvider | None = None,
+        bureau_concurrency: int = 1,
         bankruptcy_lookback_months: int = 84,
         catalogue: Catalogue | None = None,
         metrics: ScoringMetrics | None = None,
@@ -144,6 +145,7 @@ class ScoringHandler:
         self._bureau = bureau
         self._internal_data = internal_data
         self._once = once
+        self._bureau_concurrency = bureau_concurrency
         self._policy = policy
         self._stage_version = f"{stage_version}+policy.{policy.version}"
         self._lookback_months = bankruptcy_lookback_months
@@ -206,7 +208,8 @@ class ScoringHandler:
             [
                 (f"credit-files:{case.application_id}", fetch(index, case))
                 for index, (_, _, case) in enumerate(to_gather)
-            ]
+            ],
+            workers=self._bureau_concurrency,
         )
         gathered = []
         for index, ((position, envelope, case), stored) in enumerate(

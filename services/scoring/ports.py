@@ -24,7 +24,9 @@ class RunOnce(Protocol):
     reuse the stored report instead of pulling again.
     """
 
-    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]: ...
+    def many(
+        self, calls: Sequence[tuple[str, Callable[[], T]]], *, workers: int = 1
+    ) -> list[T]: ...
 
 
 class ModelProvider(Protocol):

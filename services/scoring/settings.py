@@ -46,6 +46,15 @@ class ScoringSettings(ServiceSettings):
         min_length=1,
         description="Seed of the simulated bureau and internal data: replays get the same files.",
     )
+    bureau_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Bureau pulls run side by side within a batch. 1 for the embedded simulation, "
+            "which computes; more for a bureau reached over the network, which waits."
+        ),
+    )
     bankruptcy_lookback_months: int = Field(
         default=84,
         ge=0,

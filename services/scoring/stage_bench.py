@@ -39,7 +39,7 @@ T = TypeVar("T")
 class _RunNow:
     """Stands in for ``Once``: every call runs; the Redis round trips are not measured here."""
 
-    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]], *, workers: int = 1) -> list[T]:
         return [fn() for _, fn in calls]
 
 

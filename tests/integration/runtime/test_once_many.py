@@ -106,3 +106,34 @@ def test_keys_must_be_distinct(redis_url: str) -> None:
     once, _, _ = fresh_once(redis_url)
     with pytest.raises(ValueError, match="distinct"):
         once.many([("k", lambda: 1), ("k", lambda: 2)])
+
+
+def test_workers_run_the_calls_side_by_side(redis_url: str) -> None:
+    once, _, _ = fresh_once(redis_url)
+    # Every call waits for all four to have started: only concurrent calls get through.
+    together = threading.Barrier(4, timeout=5)
+
+    def call(n: int) -> Callable[[], int]:
+        def run() -> int:
+            together.wait()
+            return n
+
+        return run
+
+    assert once.many([(f"pull:{n}", call(n)) for n in range(4)], workers=4) == [0, 1, 2, 3]
+    assert once.result("pull:2") == 2
+
+
+def test_with_workers_a_failure_keeps_every_call_that_succeeded(redis_url: str) -> None:
+    once, _, _ = fresh_once(redis_url)
+    counter = Counter()
+
+    def failing() -> object:
+        raise ConnectionError("bureau down")
+
+    with pytest.raises(ConnectionError):
+        once.many([counter.call("a", 1), ("b", failing), counter.call("c", 3)], workers=3)
+    assert sorted(counter.calls) == ["a", "c"]
+    assert (once.result("a"), once.result("b"), once.result("c")) == (1, None, 3)
+    with pytest.raises(ValueError, match="workers"):
+        once.many([counter.call("d", 4)], workers=0)

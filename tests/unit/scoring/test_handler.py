@@ -76,9 +76,11 @@ class RunNow:
 
     def __init__(self) -> None:
         self.keys: list[str] = []
+        self.workers: list[int] = []
 
-    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]], *, workers: int = 1) -> list[T]:
         self.keys.extend(key for key, _ in calls)
+        self.workers.append(workers)
         return [fn() for _, fn in calls]
 
 
@@ -89,7 +91,7 @@ class StoringOnce:
     def __init__(self) -> None:
         self.stored: dict[str, bytes] = {}
 
-    def many(self, calls: Sequence[tuple[str, Callable[[], T]]]) -> list[T]:
+    def many(self, calls: Sequence[tuple[str, Callable[[], T]]], *, workers: int = 1) -> list[T]:
         results = []
         for key, fn in calls:
             if key in self.stored:
@@ -440,3 +442,21 @@ def test_outcomes_are_counted_by_status_and_grade(model: LoadedModel, policy: Cr
         )
         == 1.0
     )
+
+
+def test_bureau_pulls_run_with_the_configured_concurrency(
+    model: LoadedModel, policy: CreditPolicy
+) -> None:
+    once = RunNow()
+    run = ScoringHandler(
+        bureau=FakeBureau(800),
+        internal_data=FakeInternalData(),
+        once=once,
+        model=model,
+        policy=policy,
+        stage_version="test",
+        bureau_concurrency=8,
+    )
+    run([envelope(case())])
+    assert once.workers == [8]
+    assert once.keys == [f"credit-files:{samples.APPLICATION_ID}"]
