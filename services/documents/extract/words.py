@@ -83,22 +83,35 @@ def ocr_words(image_path: Path, *, psm: int = 3, binarise: bool = False) -> list
     ``psm`` 3 (automatic layout) reads most pages best; ``binarise`` with ``psm`` 11 (sparse
     text) is the second look that recovers what layout analysis dropped inside shaded boxes.
     """
-    # One thread per page: the benchmark is per core, and OpenMP threads only add contention
-    # when several pages are recognised in parallel processes.
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    return ocr_page(image_path, psm=psm, binarise=binarise)[0]
+
+
+def ocr_page(image_path: Path, *, psm: int = 3, binarise: bool = False) -> tuple[list[Word], float]:
+    """``ocr_words`` and the page's estimated tilt in radians, which a later crop of the same
+    image needs to line up with the straightened boxes."""
     source, data = str(image_path), None
     if binarise:
         source, data = "stdin", _binarised(image_path)
+    return parse_tsv_skew(run_tesseract(source, data, psm=psm))
+
+
+def run_tesseract(
+    source: str, data: bytes | None, *, psm: int, options: tuple[str, ...] = ()
+) -> str:
+    """Tesseract's TSV for ``source`` (a path, or ``stdin`` with ``data``)."""
+    # One thread per page: the benchmark is per core, and OpenMP threads only add contention
+    # when several pages are recognised in parallel processes.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     # The binary comes from the PATH lookup and every argument is ours: no shell, no user text.
     completed = subprocess.run(  # noqa: S603
-        [tesseract_binary(), source, "stdout", "--psm", str(psm), "tsv"],
+        [tesseract_binary(), source, "stdout", "--psm", str(psm), *options, "tsv"],
         input=data,
         capture_output=True,
         check=True,
         env=env,
         timeout=120,
     )
-    return parse_tsv(completed.stdout.decode("utf-8", errors="replace"))
+    return completed.stdout.decode("utf-8", errors="replace")
 
 
 def _binarised(image_path: Path) -> bytes:
@@ -131,11 +144,25 @@ def merge(first: list[Word], second: list[Word]) -> list[Word]:
     return first + [word for word in second if not covered(word)]
 
 
-def parse_tsv(tsv: str) -> list[Word]:
+def parse_tsv(tsv: str, *, straighten: bool = True) -> list[Word]:
+    """Words of tesseract's TSV; ``straighten`` turns their boxes back by the page's tilt."""
+    if not straighten:
+        return _parse(tsv)[0]
+    return parse_tsv_skew(tsv)[0]
+
+
+def parse_tsv_skew(tsv: str) -> tuple[list[Word], float]:
+    """Straightened words and the tilt (radians) they were turned back by."""
+    words, lines, aspect = _parse(tsv)
+    angle = skew(lines, aspect)
+    return ([rotate(word, -angle, aspect) for word in words] if angle else words), angle
+
+
+def _parse(tsv: str) -> tuple[list[Word], list[list[Word]], float]:
     rows = [line.split("\t") for line in tsv.splitlines()[1:]]
     page = next((row for row in rows if len(row) == 12 and row[0] == "1"), None)
     if page is None:
-        return []
+        return [], [], 1.0
     width, height = float(page[8]), float(page[9])
     words: list[Word] = []
     lines: dict[tuple[str, str, str], list[Word]] = defaultdict(list)
@@ -156,8 +183,7 @@ def parse_tsv(tsv: str) -> list[Word]:
         )
         words.append(word)
         lines[(row[1], row[2], row[3] + "." + row[4])].append(word)
-    angle = skew(list(lines.values()), width / height)
-    return [rotate(word, -angle, width / height) for word in words] if angle else words
+    return words, list(lines.values()), width / height
 
 
 def skew(lines: list[list[Word]], aspect: float) -> float:
