@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from services.scoring.data.generator import GeneratedTable, generate
 from services.scoring.data.table import LABEL_COLUMN
 from services.scoring.policy import CreditPolicy
 from services.scoring.reasons import approve_cutoff, contributions, principal_reasons
-from services.scoring.reasons.cost import ReasonCost, measure_reason_cost
+from services.scoring.reasons.cost import ReasonCost, best_seconds, measure_reason_cost
 from services.scoring.stage_bench import fraud_screened_events, stage_throughput
 from services.scoring.training.artifact import LoadedModel, load_artifact, write_artifact
 from services.scoring.training.spec import builtin_spec, load_spec
@@ -62,15 +61,6 @@ class ScoringBenchConfig:
     deep_reference: bool = True
 
 
-def _best_seconds(action: Callable[[], object], repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def _table(rows: int, seed: int) -> Table:
     return _columns(generate(rows, seed))
 
@@ -88,8 +78,8 @@ def _percentile(values: list[float], q: float) -> float:
 def _measure(model: LoadedModel, table: Table, config: ScoringBenchConfig) -> dict[str, Any]:
     rows = config.batch_rows
     matrix = model.encoder.transform(table)
-    batch_s = _best_seconds(lambda: model.probability_of_default(table))
-    bare_s = _best_seconds(lambda: model.model.predict_proba(matrix))
+    batch_s = best_seconds(lambda: model.probability_of_default(table))
+    bare_s = best_seconds(lambda: model.model.predict_proba(matrix))
     freeze_startup_heap()  # the heap a running stage has: start-up objects out of the GC's way
     singles: list[float] = []
     for index in range(config.single_calls):
@@ -107,7 +97,7 @@ def _measure(model: LoadedModel, table: Table, config: ScoringBenchConfig) -> di
         for index in range(result.rows):
             principal_reasons(result.row(index))
 
-    reasons_s = _best_seconds(explain, repeats=1)
+    reasons_s = best_seconds(explain, repeats=1)
     return {
         "batch_rows_per_s": round(rows / batch_s),
         "baseline_batch_rows_per_s": round(rows / bare_s),

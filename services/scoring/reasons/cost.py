@@ -45,13 +45,18 @@ class ReasonCost:
         return None if not per_row else 1e6 / per_row
 
 
-def _best_us_per_row(action: Callable[[], object], rows: int, repeats: int = 3) -> float:
+def best_seconds(action: Callable[[], object], repeats: int = 3) -> float:
+    """The fastest of ``repeats`` runs: other work on the machine only ever slows one down."""
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
         action()
         best = min(best, time.perf_counter() - started)
-    return best / rows * 1e6
+    return best
+
+
+def _best_us_per_row(action: Callable[[], object], rows: int) -> float:
+    return best_seconds(action) / rows * 1e6
 
 
 def measure_reason_cost(model: LoadedModel, table: Mapping[str, NDArray[Any]]) -> ReasonCost:
