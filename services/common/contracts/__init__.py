@@ -62,6 +62,7 @@ from services.common.contracts.primitives import (
 from services.common.contracts.registry import ANY_WRITER, DEFAULT_READERS, UPSTREAM_WRITER, Topics
 from services.common.contracts.sealed import SEALED_PATTERN, SealedString
 from services.common.contracts.stages import (
+    BankStatementSummary,
     BureauMismatch,
     ChallengerScore,
     Clearance,
@@ -93,6 +94,7 @@ __all__ = [
     "ApplicationData",
     "ApplicationReceived",
     "ApprovalStatus",
+    "BankStatementSummary",
     "BureauMismatch",
     "ChallengerScore",
     "Channel",

@@ -21,6 +21,7 @@ from services.common.contracts.primitives import (
     Money,
     Probability,
     ReasonCodeValue,
+    SignedMoney,
     StageName,
     Timestamp,
     VersionLabel,
@@ -59,6 +60,24 @@ class _StageResult(EventModel):
     )
 
 
+class BankStatementSummary(EventModel):
+    """How the applicant's account behaved over the statements uploaded: figures, no entries."""
+
+    months: int = Field(ge=0, le=120, description="Calendar months the statements cover.")
+    average_month_end_balance: SignedMoney
+    minimum_month_end_balance: SignedMoney
+    balance_stability: Probability = Field(
+        description="1 - coefficient of variation of the running balances, floored at 0."
+    )
+    overdrafts: int = Field(
+        ge=0, le=10_000, description="Times the balance went below zero, plus NSF fees."
+    )
+    regular_monthly_income: Money = Field(description="Recurring deposits, per month.")
+    spending_volatility: float = Field(
+        ge=0, le=1000, allow_inf_nan=False, description="Coefficient of variation of weekly debits."
+    )
+
+
 class DocumentsResult(_StageResult):
     """Document classification, extraction and identity verification."""
 
@@ -78,6 +97,9 @@ class DocumentsResult(_StageResult):
     )
     identity_confidence: Probability | None = Field(
         default=None, description="Confidence of the identity match, 0 to 1."
+    )
+    bank_statements: BankStatementSummary | None = Field(
+        default=None, description="Bank statement analytics, when statements were uploaded."
     )
 
 
