@@ -8,7 +8,10 @@ the tax return.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from services.common.contracts.documents import DocumentKind
@@ -23,15 +26,17 @@ IDENTITY: Final = "identity"
 BANKING: Final = "banking"
 ADDRESS: Final = "address"
 
-DEFAULT_REQUIREMENTS: Final[Mapping[LoanProduct, tuple[str, ...]]] = {
-    LoanProduct.HOME: (INCOME, IDENTITY, BANKING, ADDRESS),
-    LoanProduct.HOME_IMPROVEMENT: (INCOME, IDENTITY, BANKING),
-    LoanProduct.CAR: (INCOME, IDENTITY),
-    LoanProduct.PERSONAL: (INCOME, IDENTITY, BANKING),
-    LoanProduct.MEDICAL: (INCOME, IDENTITY),
-    LoanProduct.EDUCATION: (IDENTITY,),
-    LoanProduct.GOLD: (IDENTITY,),
-}
+DEFAULT_REQUIREMENTS: Final[Mapping[LoanProduct, tuple[str, ...]]] = MappingProxyType(
+    {
+        LoanProduct.HOME: (INCOME, IDENTITY, BANKING, ADDRESS),
+        LoanProduct.HOME_IMPROVEMENT: (INCOME, IDENTITY, BANKING),
+        LoanProduct.CAR: (INCOME, IDENTITY),
+        LoanProduct.PERSONAL: (INCOME, IDENTITY, BANKING),
+        LoanProduct.MEDICAL: (INCOME, IDENTITY),
+        LoanProduct.EDUCATION: (IDENTITY,),
+        LoanProduct.GOLD: (IDENTITY,),
+    }
+)
 """Per product, the kinds of evidence it needs; a bank replaces this table in settings."""
 
 _REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
@@ -42,6 +47,34 @@ _REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
     PageKind.FORM_1040: DocumentKind.TAX_RETURN,
     PageKind.UTILITY_BILL: DocumentKind.UTILITY_BILL,
 }
+
+
+NEEDS: Final = frozenset({INCOME, IDENTITY, BANKING, ADDRESS})
+
+Requirements = Mapping[LoanProduct, tuple[str, ...]]
+
+
+def load_requirements(path: Path | None) -> Requirements:
+    """A bank's table from JSON ``{"home": ["income", "identity"], ...}``; the built-in one
+    when ``path`` is None. Every product must be listed, so none silently needs nothing."""
+    if path is None:
+        return DEFAULT_REQUIREMENTS
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path.name}: expected an object of product -> list of needs")
+    table: dict[LoanProduct, tuple[str, ...]] = {}
+    for product, needs in raw.items():
+        try:
+            known = LoanProduct(product)
+        except ValueError:
+            raise ValueError(f"{path.name}: unknown product {product!r}") from None
+        if not isinstance(needs, list) or not set(needs) <= NEEDS:
+            raise ValueError(f"{path.name}: {product}: needs are a list of {sorted(NEEDS)}")
+        table[known] = tuple(needs)
+    missing = set(LoanProduct) - set(table)
+    if missing:
+        raise ValueError(f"{path.name}: no requirements for {sorted(p.value for p in missing)}")
+    return table
 
 
 def evidence(need: str, employment: EmploymentStatus) -> Requirement:
@@ -63,7 +96,7 @@ def missing_documents(
     product: LoanProduct,
     employment: EmploymentStatus,
     found: Sequence[PageKind],
-    requirements: Mapping[LoanProduct, tuple[str, ...]] = DEFAULT_REQUIREMENTS,
+    requirements: Requirements = DEFAULT_REQUIREMENTS,
 ) -> tuple[DocumentKind, ...]:
     """What to ask the applicant for: the first kind of each requirement no page satisfies."""
     present = set(found)

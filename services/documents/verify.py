@@ -20,8 +20,13 @@ from pydantic import Field
 from services.common.contracts.base import EventModel
 from services.common.contracts.documents import DocumentKind
 from services.common.contracts.primitives import EmploymentStatus, LoanProduct
+from services.common.contracts.stages import BankStatementSummary
 from services.documents.fields import ExtractedField, ExtractedPage, PageKind, Transaction
-from services.documents.requirements import missing_documents
+from services.documents.requirements import (
+    DEFAULT_REQUIREMENTS,
+    Requirements,
+    missing_documents,
+)
 
 PAY_PERIODS_PER_YEAR: Final = {14: 26, 7: 52, 15: 24, 16: 24, 30: 12, 31: 12}
 
@@ -43,16 +48,7 @@ class Finding(EventModel):
     description: str = Field(max_length=200, description="No personal values: relative terms.")
 
 
-class BankAnalytics(EventModel):
-    months: int
-    average_month_end_balance: float
-    minimum_month_end_balance: float
-    balance_stability: float = Field(
-        description="1 - coefficient of variation of the running balances, floored at 0."
-    )
-    overdrafts: int = Field(description="Times the balance went below zero, plus NSF fees.")
-    regular_monthly_income: float = Field(description="Recurring deposits, per month.")
-    spending_volatility: float = Field(description="Coefficient of variation of weekly debits.")
+BankAnalytics = BankStatementSummary
 
 
 class Verification(EventModel):
@@ -75,6 +71,7 @@ def verify(
     *,
     income_tolerance: float = 0.15,
     min_confidence: float = 0.8,
+    requirements: Requirements = DEFAULT_REQUIREMENTS,
 ) -> Verification:
     kinds = [page.kind for page in pages]
     findings: list[Finding] = []
@@ -89,14 +86,16 @@ def verify(
                 ),
             )
         )
-    findings.extend(_consistency(pages, claims))
-    low = sorted({name for name, field in used if field.confidence < min_confidence})
+    findings.extend(_consistency(pages, claims, min_confidence))
+    low = {name for name, field in used if field.confidence < min_confidence}
+    if income is None:
+        low |= _unread_income(kinds, claims.employment)
     return Verification(
-        missing_documents=missing_documents(claims.product, claims.employment, kinds),
+        missing_documents=missing_documents(claims.product, claims.employment, kinds, requirements),
         verified_annual_income=None if income is None else round(income, 2),
         income_source=source,
         findings=tuple(findings),
-        low_confidence_fields=tuple(low),
+        low_confidence_fields=tuple(sorted(low)),
         bank=bank_analytics(
             [t for page in pages if page.kind is PageKind.BANK_STATEMENT for t in page.transactions]
         ),
@@ -125,6 +124,22 @@ def _income(
             field = tax.fields[name]
             return float(field.value), DocumentKind.TAX_RETURN, [(f"form_1040.{name}", field)]
     return None, None, []
+
+
+_INCOME_FIELDS: Final = {
+    PageKind.W2: "w2.wages",
+    PageKind.PAY_STUB: "pay_stub.gross_pay",
+    PageKind.FORM_1040: "form_1040.total_income",
+}
+
+
+def _unread_income(kinds: Sequence[PageKind], employment: EmploymentStatus) -> set[str]:
+    """An income document is there but no income could be read from it: the field a person
+    must read, as if read with no confidence."""
+    usable = set(_INCOME_FIELDS)
+    if employment is EmploymentStatus.SELF_EMPLOYED:
+        usable = {PageKind.FORM_1040}
+    return {_INCOME_FIELDS[kind] for kind in kinds if kind in usable}
 
 
 def _annualised_pay(stub: ExtractedPage) -> float | None:
@@ -162,15 +177,45 @@ _ADDRESS_FIELDS: Final = {
 }
 
 
-def _consistency(pages: Sequence[ExtractedPage], claims: ApplicantClaims) -> list[Finding]:
-    """Names, SSN last four, employer and address against the application."""
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter changed, added or dropped."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _covers(read: set[str], wanted: set[str]) -> bool:
+    """Every wanted word is among the words read; a long word may differ by one letter, the
+    kind of slip OCR makes, which is not evidence of another person."""
+    return all(
+        word in read or (len(word) >= 5 and any(_one_edit_apart(word, r) for r in read))
+        for word in wanted
+    )
+
+
+def names_agree(read: str, wanted: str) -> bool:
+    """Whether a name read from a document is the wanted one, allowing one OCR slip a word."""
+    return _covers(_tokens(read), _tokens(wanted))
+
+
+def _consistency(
+    pages: Sequence[ExtractedPage], claims: ApplicantClaims, min_confidence: float
+) -> list[Finding]:
+    """Names, SSN last four, employer and address against the application. Only confident
+    readings count: a value barely read proves no mismatch."""
     found: dict[str, Finding] = {}
     name = _tokens(claims.full_name)
     street = _tokens(claims.address_line1)
+    stated_employer = _tokens(claims.employer_name or "")
     for page in pages:
-        fields = page.fields
+        fields = {
+            key: field for key, field in page.fields.items() if field.confidence >= min_confidence
+        }
         name_field = fields.get(_NAME_FIELDS.get(page.kind, ""))
-        if name_field is not None and not name <= _tokens(name_field.value):
+        if name_field is not None and not _covers(_tokens(name_field.value), name):
             found.setdefault(
                 "NAME_MISMATCH",
                 Finding(code="NAME_MISMATCH", description="A document names someone else."),
@@ -182,13 +227,12 @@ def _consistency(pages: Sequence[ExtractedPage], claims: ApplicantClaims) -> lis
                 Finding(code="SSN_MISMATCH", description="A document shows another SSN."),
             )
         address = fields.get(_ADDRESS_FIELDS.get(page.kind, ""))
-        if address is not None and not street <= _tokens(address.value):
+        if address is not None and not _covers(_tokens(address.value), street):
             found.setdefault(
                 "ADDRESS_MISMATCH",
                 Finding(code="ADDRESS_MISMATCH", description="A document shows another address."),
             )
         employer = fields.get("employer_name")
-        stated_employer = _tokens(claims.employer_name or "")
         if (
             employer is not None
             and stated_employer

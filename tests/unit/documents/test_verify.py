@@ -142,3 +142,46 @@ def test_requirements_are_per_product() -> None:
     )
     field = ExtractedField(value="1", confidence=1.0, source="ground_truth")
     assert field.confidence == 1.0
+
+
+def test_an_income_document_whose_income_was_not_read_goes_to_a_person(tmp_path: Path) -> None:
+    applicant = facts()
+    pages = [
+        page.model_copy(update={"fields": {k: v for k, v in page.fields.items() if k != "wages"}})
+        if page.kind is PageKind.W2
+        else page
+        for page in truth(applicant, tmp_path, kinds=[PageKind.W2, PageKind.GOVERNMENT_ID])
+    ]
+    result = verify(pages, claims_of(applicant, LoanProduct.CAR))
+    assert result.verified_annual_income is None
+    assert result.missing_documents == ()
+    assert result.low_confidence_fields == ("w2.wages",)
+
+
+@pytest.mark.parametrize(
+    ("read", "finding"),
+    [("Dana Reyos", None), ("Dana Rey", "NAME_MISMATCH"), ("Marcus Reyes", "NAME_MISMATCH")],
+)
+def test_one_ocr_slip_in_a_long_name_is_not_another_person(
+    tmp_path: Path, read: str, finding: str | None
+) -> None:
+    applicant = facts().model_copy(update={"full_name": "Dana Reyes"})
+    name = ExtractedField(value=read, confidence=0.95, source="ocr")
+    page = ExtractedPage(
+        page_number=1,
+        kind=PageKind.GOVERNMENT_ID,
+        kind_confidence=0.99,
+        fields={"full_name": name},
+    )
+    codes = [f.code for f in verify([page], claims_of(applicant, LoanProduct.GOLD)).findings]
+    assert codes == ([finding] if finding else [])
+
+
+def test_a_barely_read_name_proves_no_mismatch(tmp_path: Path) -> None:
+    applicant = facts()
+    name = ExtractedField(value="oe", confidence=0.06, source="ocr")
+    page = ExtractedPage(
+        page_number=1, kind=PageKind.W2, kind_confidence=0.99, fields={"employee_name": name}
+    )
+    result = verify([page], claims_of(applicant, LoanProduct.GOLD))
+    assert "NAME_MISMATCH" not in [f.code for f in result.findings]
