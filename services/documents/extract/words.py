@@ -6,6 +6,7 @@ digital PDF in points applies unchanged to a 200-dpi scan or a 300-dpi card.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -75,6 +76,16 @@ def tesseract_binary() -> str:
     if found is None:
         raise OcrUnavailableError("tesseract is not installed or not on the PATH")
     return found
+
+
+@functools.cache
+def tesseract_version() -> str:
+    """The installed Tesseract's version, e.g. ``5.3.0``: part of the stage's model version."""
+    completed = subprocess.run(  # noqa: S603 - our own binary, fixed arguments
+        [tesseract_binary(), "--version"], capture_output=True, text=True, timeout=30, check=True
+    )
+    first = (completed.stdout or completed.stderr).split()
+    return first[1] if len(first) > 1 else "unknown"
 
 
 def ocr_words(image_path: Path, *, psm: int = 3, binarise: bool = False) -> list[Word]:
