@@ -12,7 +12,7 @@ from services.common.contracts.topics import TopicSpec
 from services.common.docstore import DocumentStoreSettings, build_store
 from services.common.idempotency import Once
 from services.common.logs import configure_logging
-from services.common.runtime import StageRuntime
+from services.common.runtime import RuntimeSettings, StageRuntime
 from services.common.settings import RedisSettings, redis_client
 from services.documents.handler import DocumentsHandler, Policy
 from services.documents.metrics import DocumentsMetrics
@@ -82,6 +82,7 @@ def main() -> None:
         handler=build_handler(settings, extractor, metrics),
         redis_client=client,
         redis_settings=redis_settings,
+        settings=RuntimeSettings(batch_max_events=settings.batch_max_applications),
         metrics_registry=metrics.registry,
     )
     runtime.install_signal_handlers()

@@ -39,6 +39,16 @@ class DocumentsSettings(ServiceSettings):
         le=64,
         description="OCR worker processes; 0 reads in the stage process (tests, tiny pods).",
     )
+    batch_max_applications: int = Field(
+        default=16,
+        ge=1,
+        le=500,
+        description=(
+            "Applications per batch, instead of PRESCREEN_RUNTIME_BATCH_MAX_EVENTS: OCR "
+            "costs seconds a page, and a batch must end well inside the consumer's poll "
+            "interval (5 minutes) and the liveness window."
+        ),
+    )
     file_timeout_s: float = Field(
         default=120.0, gt=0, le=3600, description="Longest one file may take before it is refused."
     )
