@@ -46,8 +46,13 @@ class Record(Protocol):
 
 
 def key_of(record: Record) -> str | None:
-    """Default business identity of an event: its Kafka key, the application id."""
-    return record.key
+    """Default business identity of an event: its Kafka key (the application id), qualified
+    when the event says it is new work for that key rather than a repeat — a resumed revision
+    of an application, an upload — through an ``idempotency_qualifier`` on its value."""
+    qualifier = getattr(getattr(record, "value", None), "idempotency_qualifier", "")
+    if record.key is None or not qualifier:
+        return record.key
+    return f"{record.key}#{qualifier}"
 
 
 # One round trip per batch: each key is claimed with SET NX GET, so the claim and the check

@@ -47,7 +47,7 @@ from services.common.contracts.decision import (
     Offer,
     PrincipalReason,
 )
-from services.common.contracts.documents import DocumentKind, DocumentReference
+from services.common.contracts.documents import DocumentKind, DocumentReference, DocumentsUploaded
 from services.common.contracts.pii import WIRE_CONTEXT, tokenize_ssn
 from services.common.contracts.primitives import (
     ApprovalStatus,
@@ -111,6 +111,7 @@ __all__ = [
     "DocumentKind",
     "DocumentReference",
     "DocumentsResult",
+    "DocumentsUploaded",
     "DocumentsVerified",
     "EarlyOutcome",
     "EducationLevel",

@@ -38,6 +38,16 @@ class ApplicationCase(EventModel):
         default=None,
         description="Set by the stage that ended the application; later stages pass it on.",
     )
+    revision: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description=(
+            "0 as submitted. A stage that resumes an application it had put on hold (documents, "
+            "once the awaited files are uploaded) emits the next revision, which later stages "
+            "treat as new work; an application still ends in one decision."
+        ),
+    )
 
     @model_validator(mode="after")
     def _skipped_only_after_early_end(self) -> Self:
@@ -49,6 +59,11 @@ class ApplicationCase(EventModel):
             if result is not None and result.status == "skipped" and self.early_outcome is None:
                 raise ValueError(f"{name} is 'skipped' but no stage ended the application early")
         return self
+
+    @property
+    def idempotency_qualifier(self) -> str:
+        """Distinguishes a resumed revision from a duplicate of the same application."""
+        return f"r{self.revision}" if self.revision else ""
 
     @property
     def ended_early(self) -> bool:

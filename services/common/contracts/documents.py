@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -59,3 +60,31 @@ class DocumentReference(EventModel):
     size_bytes: int = Field(ge=1, le=MAX_DOCUMENT_BYTES, description="Size of the stored file.")
     page_count: int | None = Field(default=None, ge=1, le=1000, description="Pages, if known.")
     uploaded_at: Timestamp | None = Field(default=None, description="When the upload finished.")
+
+
+MAX_UPLOADED_PER_EVENT = 50
+
+
+class DocumentsUploaded(EventModel):
+    """Files an applicant uploaded for an application already submitted.
+
+    The documents stage records them and, when the application is waiting for documents,
+    resumes it with everything uploaded so far.
+    """
+
+    application_id: UUID = Field(description="The application the files belong to; the key.")
+    upload_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Identifier of this upload request; uploading again gives a new one.",
+    )
+    uploaded_at: Timestamp
+    documents: tuple[DocumentReference, ...] = Field(
+        min_length=1, max_length=MAX_UPLOADED_PER_EVENT, description="The files stored."
+    )
+
+    @property
+    def idempotency_qualifier(self) -> str:
+        """Every upload is new work for the application, not a duplicate of its submission."""
+        return f"upload:{self.upload_id}"

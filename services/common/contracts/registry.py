@@ -15,6 +15,7 @@ from services.common.contracts.case import (
 )
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.decision import LoanDecision
+from services.common.contracts.documents import DocumentsUploaded
 from services.common.contracts.topics import ANY_WRITER, TopicSpec
 
 __all__ = ["ANY_WRITER", "DEFAULT_READERS", "UPSTREAM_WRITER", "Topics"]
@@ -48,6 +49,13 @@ class Topics:
         writer="ingest",
         ce_type=f"{CE_TYPE_PREFIX}application.received.v1",
         description="Accepted, de-duplicated applications with the SSN tokenized.",
+    )
+    DOCUMENTS_UPLOADED: ClassVar[TopicSpec[DocumentsUploaded]] = TopicSpec(
+        name="loan.applications.documents-uploaded.v1",
+        value_model=DocumentsUploaded,
+        writer="ingest",
+        ce_type=f"{CE_TYPE_PREFIX}application.documents-uploaded.v1",
+        description="Files uploaded for a submitted application (references, never content).",
     )
     DOCUMENTS_VERIFIED: ClassVar[TopicSpec[DocumentsVerified]] = TopicSpec(
         name="loan.applications.documents-verified.v1",
@@ -96,6 +104,7 @@ class Topics:
         return (
             cls.SUBMITTED,
             cls.RECEIVED,
+            cls.DOCUMENTS_UPLOADED,
             cls.DOCUMENTS_VERIFIED,
             cls.FRAUD_SCREENED,
             cls.SCORED,
@@ -117,6 +126,7 @@ DEFAULT_READERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
         Topics.SUBMITTED.name: ("ingest",),
         Topics.RECEIVED.name: ("documents",),
+        Topics.DOCUMENTS_UPLOADED.name: ("documents",),
         Topics.DOCUMENTS_VERIFIED.name: ("fraud",),
         Topics.FRAUD_SCREENED.name: ("scoring",),
         Topics.SCORED.name: ("offers",),

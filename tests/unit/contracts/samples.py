@@ -14,6 +14,7 @@ from services.common.contracts import (
     ChallengerScore,
     Clearance,
     DocumentsResult,
+    DocumentsUploaded,
     DocumentsVerified,
     FraudResult,
     FraudScreened,
@@ -126,6 +127,16 @@ def scoring_result() -> ScoringResult:
         challenger=ChallengerScore(
             model_version="lr-2025.03", probability_of_default=0.06, risk_grade="B"
         ),
+    )
+
+
+def documents_uploaded() -> DocumentsUploaded:
+    reference = submission().documents[0]
+    return DocumentsUploaded(
+        application_id=APPLICATION_ID,
+        upload_id="up-7f3a9c",
+        uploaded_at=RECEIVED_AT + timedelta(hours=3),
+        documents=(reference,),
     )
 
 

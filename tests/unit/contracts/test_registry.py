@@ -16,6 +16,7 @@ from services.common.contracts import (
 EXPECTED_WRITERS = {
     "loan.applications.submitted.v1": "upstream",
     "loan.applications.received.v1": "ingest",
+    "loan.applications.documents-uploaded.v1": "ingest",
     "loan.applications.documents-verified.v1": "documents",
     "loan.applications.fraud-screened.v1": "fraud",
     "loan.applications.scored.v1": "scoring",

@@ -59,6 +59,7 @@ def _dead_letter() -> DeadLetter:
 SAMPLE_EVENTS: dict[str, Any] = {
     Topics.SUBMITTED.name: samples.submission,
     Topics.RECEIVED.name: samples.received,
+    Topics.DOCUMENTS_UPLOADED.name: samples.documents_uploaded,
     Topics.DOCUMENTS_VERIFIED.name: samples.documents_verified,
     Topics.FRAUD_SCREENED.name: samples.fraud_screened,
     Topics.SCORED.name: samples.scored,
