@@ -72,7 +72,9 @@ class ExtractionPool:
         """The live workers' process ids (for the logs and the crash tests)."""
         if self._pool is None:
             return ()
-        return tuple(p.pid for p in multiprocessing.active_children() if p.pid is not None)
+        # multiprocessing.Pool has no public accessor for its worker processes.
+        workers = getattr(self._pool, "_pool", ())
+        return tuple(p.pid for p in workers if p.pid is not None)
 
     @property
     def version(self) -> str:

@@ -14,6 +14,7 @@ asynchronous API, so the local extractor reads it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Callable, Sequence
@@ -88,7 +89,7 @@ class TextractExtractor:
         job_id = self._once(
             f"textract:lending-start:{stored.application_id}:{stored.reference.sha256}",
             lambda: self._adapter.start_lending_analysis(
-                bucket, key, client_request_token=stored.reference.sha256[:64]
+                bucket, key, client_request_token=_request_token(stored)
             ),
         )
         return self._sealed(
@@ -110,6 +111,13 @@ class TextractExtractor:
         return TextractResult.model_validate(
             self._cipher.open_json(sealed, application_id=application_id, field=SEALED_FIELD)
         )
+
+
+def _request_token(stored: StoredFile) -> str:
+    """Textract's idempotency token for starting this file's job: the same file of the same
+    application always gets the same token (a repeated start returns the first job), and the
+    same bytes uploaded for another application, which live under another S3 key, another."""
+    return hashlib.sha256(f"{stored.application_id}:{stored.reference.sha256}".encode()).hexdigest()
 
 
 def _page_count(data: bytes) -> int:

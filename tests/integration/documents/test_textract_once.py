@@ -85,7 +85,9 @@ def test_a_lending_job_survives_a_crash_between_start_and_result(
                     "Name": stored.reference.storage_uri.split("/", 3)[3],
                 }
             },
-            "ClientRequestToken": stored.reference.sha256,
+            "ClientRequestToken": hashlib.sha256(
+                f"{APPLICATION_ID}:{stored.reference.sha256}".encode()
+            ).hexdigest(),
         }
         stubber.add_response("start_lending_analysis", {"JobId": JOB}, start_params)
         # The first attempt polls until its budget runs out: the job is still running.
