@@ -24,6 +24,7 @@ class IngestDependencies:
     status: StatusStore
     documents: DocumentStore
     received_topic: TopicSpec[Any] = Topics.RECEIVED
+    uploads_topic: TopicSpec[Any] = Topics.DOCUMENTS_UPLOADED
     long_poll_max_s: float = 30.0
 
 

@@ -6,16 +6,23 @@ intake uses — so an application is judged the same way whichever door it came 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from services.common.contracts.application import SubmittedApplication
+from services.common.contracts.documents import (
+    MAX_UPLOADED_PER_EVENT,
+    DocumentKind,
+    DocumentsUploaded,
+)
 from services.common.docstore.errors import DocumentTooLarge, InvalidDocument, NotSupported
+from services.common.docstore.ports import StoredDocument
 from services.common.http.auth import (
     SCOPE_APPLICATIONS_READ,
     SCOPE_APPLICATIONS_WRITE,
@@ -151,14 +158,27 @@ async def status(
 
 @router.post("/{application_id}/documents", status_code=201, response_model=list[UploadedDocument])
 async def upload_documents(
-    application_id: UUID, files: list[UploadFile], caller: Uploader, deps: Deps
+    application_id: UUID,
+    files: list[UploadFile],
+    caller: Uploader,
+    deps: Deps,
+    kind: Annotated[
+        DocumentKind, Form(description="What the files are; every page is classified anyway.")
+    ] = DocumentKind.PACKET,
 ) -> list[UploadedDocument]:
-    """Store documents (PDF, PNG, JPEG, TIFF) for one of the caller's applications."""
+    """Store documents (PDF, PNG, JPEG, TIFF) for one of the caller's applications.
+
+    ``201`` once they are stored and announced to the documents stage, which resumes the
+    application if it was waiting for them.
+    """
     key = str(application_id)
     current = await deps.status.get(key)
     if current is None or current.owner != caller.client_id:
         raise ProblemError(404, detail="no such application")
-    stored: list[UploadedDocument] = []
+    if len(files) > MAX_UPLOADED_PER_EVENT:
+        raise ProblemError(422, detail=f"at most {MAX_UPLOADED_PER_EVENT} files per request")
+    upload_id = uuid.uuid4().hex
+    stored: list[StoredDocument] = []
     limit = deps.documents.max_bytes
     for upload in files:
         data = await upload.read(limit + 1)
@@ -172,15 +192,35 @@ async def upload_documents(
             raise ProblemError(413, detail=f"a document may be at most {limit} bytes") from exc
         except InvalidDocument as exc:
             raise ProblemError(415, detail=f"{upload.filename or 'document'}: {exc}") from exc
-        stored.append(
-            UploadedDocument(
-                document_key=document.key,
-                sha256=document.sha256,
-                size=document.size,
-                content_type=document.content_type,
+        stored.append(document)
+    uploaded_at = datetime.now(UTC)
+    event = DocumentsUploaded(
+        application_id=application_id,
+        upload_id=upload_id,
+        uploaded_at=uploaded_at,
+        documents=tuple(
+            document.reference(
+                document_id=f"{upload_id[:12]}-{number}", kind=kind, uploaded_at=uploaded_at
             )
+            for number, document in enumerate(stored, start=1)
+        ),
+    )
+    try:
+        await deps.publisher.publish(deps.uploads_topic, key, event)
+    except PublishError as exc:
+        # The files are stored (by content, so uploading them again costs nothing twice).
+        raise ProblemError(
+            503, detail="could not announce the upload; retry", headers={"Retry-After": "1"}
+        ) from exc
+    return [
+        UploadedDocument(
+            document_key=document.key,
+            sha256=document.sha256,
+            size=document.size,
+            content_type=document.content_type,
         )
-    return stored
+        for document in stored
+    ]
 
 
 @router.post(

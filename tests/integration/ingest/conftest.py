@@ -34,8 +34,13 @@ def api_key_headers(client: str, **extra: str) -> dict[str, str]:
 def topic(kafka_bootstrap: str, unique_name: str) -> str:
     """A private received topic: the app publishes accepted applications here."""
     name = f"{unique_name}.received"
-    make_topics(kafka_bootstrap, name, partitions=3)
+    make_topics(kafka_bootstrap, name, uploads_topic_of(name), partitions=3)
     return name
+
+
+def uploads_topic_of(received_topic: str) -> str:
+    """The private documents-uploaded topic that goes with a private received topic."""
+    return f"{received_topic}.uploads"
 
 
 @pytest.fixture
@@ -77,4 +82,7 @@ def app(
     )
     deps = getattr(application.state, STATE_ATTRIBUTE)
     deps.received_topic = dataclasses.replace(Topics.RECEIVED, name=topic)
+    deps.uploads_topic = dataclasses.replace(
+        Topics.DOCUMENTS_UPLOADED, name=uploads_topic_of(topic)
+    )
     yield application

@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 
 from services.common.contracts import WIRE_CONTEXT
 from services.common.contracts.case import ApplicationReceived
+from services.common.contracts.documents import DocumentKind, DocumentsUploaded
 from services.common.contracts.registry import Topics
 from tests.integration.ingest.conftest import api_key_headers as headers
+from tests.integration.ingest.conftest import uploads_topic_of
 from tests.integration.runtime.support import read_committed
 from tests.unit.contracts import samples
 from tests.unit.ingest.support import SECRETS
@@ -124,7 +126,9 @@ def test_rate_limit_answers_429_with_retry_after(app: FastAPI) -> None:
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
 
 
-def test_uploads_are_sniffed_and_capped(app: FastAPI) -> None:
+def test_uploads_are_sniffed_capped_and_announced(
+    app: FastAPI, kafka_bootstrap: str, topic: str
+) -> None:
     with TestClient(app) as http:
         created = http.post("/v1/applications", content=body(), headers=headers("bank-a"))
         url = f"/v1/applications/{created.json()['application_id']}/documents"
@@ -148,6 +152,16 @@ def test_uploads_are_sniffed_and_capped(app: FastAPI) -> None:
     assert good.status_code == 201, good.text
     [document] = good.json()
     assert document["content_type"] == "application/pdf" and document["size"] == len(MINIMAL_PDF)
+    # The documents stage hears of the upload (references only), once: refused files are not
+    # announced.
+    [(key, value, _)] = read_committed(
+        kafka_bootstrap, uploads_topic_of(topic), expected=1, timeout_s=15, settle_s=2
+    )
+    announced = DocumentsUploaded.model_validate_json(value or b"")
+    assert key == created.json()["application_id"].encode()
+    [reference] = announced.documents
+    assert reference.sha256 == document["sha256"] and reference.kind is DocumentKind.PACKET
+    assert reference.storage_uri.endswith(document["document_key"])
     assert disguised.status_code == 415
     assert huge.status_code == 413
 

@@ -71,7 +71,7 @@ def test_upload_lands_encrypted_in_the_applications_prefix(
             max_attempts=1,
         ),
     )
-    make_topics(kafka_bootstrap, Topics.RECEIVED.name)
+    make_topics(kafka_bootstrap, Topics.RECEIVED.name, Topics.DOCUMENTS_UPLOADED.name)
     headers = {"X-API-Key": API_KEY}
     with TestClient(app) as http:
         created = http.post(
