@@ -16,12 +16,14 @@ from services.common.runtime import RuntimeSettings, StageRuntime
 from services.common.settings import RedisSettings, redis_client
 from services.documents.handler import DocumentsHandler, Policy
 from services.documents.metrics import DocumentsMetrics
+from services.documents.parking import RedisParking
 from services.documents.pool import ExtractionPool
 from services.documents.ports import Extractor
 from services.documents.requirements import load_requirements
 from services.documents.settings import DocumentsSettings
 from services.documents.textract.client import TextractAdapter
 from services.documents.textract.extractor import TextractExtractor
+from services.documents.waiting import WaitingRoom
 
 SERVICE = "documents"
 
@@ -50,6 +52,7 @@ def build_handler(
     metrics: DocumentsMetrics | None = None,
     *,
     store_settings: DocumentStoreSettings | None = None,
+    waiting: WaitingRoom | None = None,
     output: TopicSpec[DocumentsVerified] = Topics.DOCUMENTS_VERIFIED,
 ) -> DocumentsHandler:
     return DocumentsHandler(
@@ -64,9 +67,18 @@ def build_handler(
             when_nothing_uploaded=settings.when_nothing_uploaded,
             requirements=load_requirements(settings.requirements_file),
         ),
+        waiting=waiting,
         metrics=metrics,
         output=output,
     )
+
+
+def build_waiting_room(
+    settings: DocumentsSettings, client: redis.Redis, redis_settings: RedisSettings
+) -> WaitingRoom:
+    """Applications waiting for documents, kept in Redis for the waiting period."""
+    ttl_s = int(settings.await_documents_days * 24 * 3600)
+    return WaitingRoom(RedisParking(client, prefix=redis_settings.key_prefix, ttl_s=ttl_s))
 
 
 def main() -> None:
@@ -78,8 +90,14 @@ def main() -> None:
     extractor, pool = build_extractor(settings, client, redis_settings)
     runtime = StageRuntime(
         service=SERVICE,  # the writer of loan.applications.documents-verified.v1
-        inputs=[Topics.by_name(settings.input_topic)],
-        handler=build_handler(settings, extractor, metrics),
+        # Uploads made after submission resume the applications waiting for them.
+        inputs=[Topics.by_name(settings.input_topic), Topics.DOCUMENTS_UPLOADED],
+        handler=build_handler(
+            settings,
+            extractor,
+            metrics,
+            waiting=build_waiting_room(settings, client, redis_settings),
+        ),
         redis_client=client,
         redis_settings=redis_settings,
         settings=RuntimeSettings(batch_max_events=settings.batch_max_applications),

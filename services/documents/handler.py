@@ -23,6 +23,7 @@ from services.common.contracts import (
     PERSONAL_SEALED_FIELD,
     ApplicationCase,
     DocumentsResult,
+    DocumentsUploaded,
     DocumentsVerified,
     EarlyOutcome,
     Topics,
@@ -37,6 +38,7 @@ from services.common.docstore import (
     sniff,
 )
 from services.common.docstore.ports import sha256_hex
+from services.common.errors import PermanentError
 from services.common.fieldcrypto import FieldCipher
 from services.common.logs import log_context
 from services.common.runtime import Emit, Envelope
@@ -46,6 +48,7 @@ from services.documents.outcome import FileProblem, check_identity_document, dec
 from services.documents.ports import DocumentReader, Extraction, Extractor, StoredFile
 from services.documents.requirements import DEFAULT_REQUIREMENTS, Requirements
 from services.documents.verify import ApplicantClaims, verify
+from services.documents.waiting import Prepared, WaitingRoom, Work
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ class _Live:
     files: list[StoredFile] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     pages: list[ExtractedPage] = field(default_factory=list)
+    awaiting: bool = False
 
 
 class DocumentsHandler:
@@ -87,6 +91,7 @@ class DocumentsHandler:
         cipher: FieldCipher,
         stage_version: str,
         policy: Policy | None = None,
+        waiting: WaitingRoom | None = None,
         metrics: DocumentsMetrics | None = None,
         output: TopicSpec[DocumentsVerified] = Topics.DOCUMENTS_VERIFIED,
         clock: Clock = _utc_now,
@@ -97,30 +102,46 @@ class DocumentsHandler:
         self._stage_version = stage_version
         self._policy = policy or Policy()
         self._metrics = metrics or DocumentsMetrics()
+        self._waiting = waiting
         self._output = output
         self._clock = clock
 
     def __call__(self, batch: Sequence[Envelope[Any]]) -> list[Emit]:
         now = self._clock()
+        prepared = self._prepare(batch)
         emits: dict[int, Emit] = {}
         live: list[_Live] = []
-        for position, envelope in enumerate(batch):
-            case: ApplicationCase = envelope.value
-            if case.ended_early:
+        for work in prepared.work:
+            if work.case.ended_early:
                 skipped = DocumentsResult(
                     status="skipped", completed_at=now, stage_version=self._stage_version
                 )
-                emits[position] = self._emit(envelope, case, skipped, None)
+                emits[work.position] = self._emit(work.envelope, work.case, skipped, None)
             else:
                 # A seal that does not open fails this event alone: the runtime retries the
                 # batch event by event and dead-letters only that one.
-                live.append(_Live(position, envelope, case, self._open(case)))
+                live.append(_Live(work.position, work.envelope, work.case, self._open(work.case)))
+                if work.resumed:
+                    self._metrics.resumed.inc()
         if live:
             self._read_files(live)
             self._extract(live)
             for item in live:
                 emits[item.position] = self._verify(item, now)
-        return [emits[position] for position in range(len(batch))]
+            waiting = [item.case for item in live if item.awaiting]
+            if waiting and self._waiting is not None:
+                self._waiting.park(waiting)
+        # An upload that resumed nothing (its application was not waiting) emits nothing.
+        return [emits[position] for position in sorted(emits)]
+
+    def _prepare(self, batch: Sequence[Envelope[Any]]) -> Prepared:
+        if self._waiting is not None:
+            return self._waiting.prepare(batch)
+        if any(isinstance(envelope.value, DocumentsUploaded) for envelope in batch):
+            raise PermanentError(
+                "uploads need the waiting room, which this stage was built without"
+            )
+        return Prepared(work=[Work(p, e, e.value) for p, e in enumerate(batch)])
 
     def _open(self, case: ApplicationCase) -> PersonalDetails:
         return self._cipher.open_model(
@@ -219,6 +240,7 @@ class DocumentsHandler:
                 stage_version=self._stage_version,
                 model_version=self._extractor.version,
             )
+            item.awaiting = result.status == "awaiting_documents"
             for problem in item.problems:
                 if problem.kind == "integrity":
                     self._metrics.files.labels("integrity").inc()
@@ -227,6 +249,7 @@ class DocumentsHandler:
                 "documents verified",
                 extra={
                     "status": result.status,
+                    "revision": item.case.revision,
                     "files": len(application.documents),
                     "pages": len(item.pages),
                     "missing": [kind.value for kind in result.missing_documents],

@@ -39,6 +39,11 @@ class DocumentsMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.resumed = CounterMetric(
+            "prescreen_documents_resumed",
+            "Applications waiting for documents that an upload resumed.",
+            registry=self.registry,
+        )
         self.extraction_seconds = Histogram(
             "prescreen_documents_batch_extraction_seconds",
             "Time to extract every file of one batch.",

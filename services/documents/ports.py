@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from services.common.contracts import ApplicationCase, DocumentsUploaded
 from services.common.contracts.documents import DocumentReference
 from services.documents.fields import ExtractedPage
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeClaim:
+    """An upload record's claim to resume one revision of a waiting application."""
+
+    application_id: str
+    revision: int
+    coordinates: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,16 @@ class Extractor(Protocol):
         ...
 
     def extract(self, files: Sequence[StoredFile]) -> list[Extraction]: ...
+
+
+class Parking(Protocol):
+    """Applications waiting for documents and later uploads (``parking.RedisParking``)."""
+
+    def record_uploads(self, uploads: Sequence[DocumentsUploaded]) -> None: ...
+    def uploads(self, application_ids: Iterable[str]) -> dict[str, list[DocumentReference]]: ...
+    def park(self, cases: Sequence[ApplicationCase]) -> None: ...
+    def parked(self, application_ids: Iterable[str]) -> dict[str, ApplicationCase]: ...
+    def claim_resumes(self, claims: Sequence[ResumeClaim]) -> list[bool]: ...
 
 
 class RunOnce(Protocol):

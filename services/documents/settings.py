@@ -72,6 +72,12 @@ class DocumentsSettings(ServiceSettings):
             "pre-screen it on what was stated and list what is missing (continue)."
         ),
     )
+    await_documents_days: float = Field(
+        default=30,
+        gt=0,
+        le=365,
+        description="How long an application waiting for documents, and its uploads, are kept.",
+    )
     requirements_file: Path | None = Field(
         default=None,
         description="JSON {product: [income|identity|banking|address, ...]}; built-in if unset.",

@@ -73,11 +73,11 @@ def upload(
         income_mismatch=income_mismatch,
     )
     references = []
-    for number, document in enumerate(generated, start=1):
+    for document in generated:
         path = document.scanned_pages[0] if document.kind in scanned else document.digital_pdf
         stored = store.put("bank-a", application_id, path.read_bytes())
         references.append(
-            stored.reference(document_id=f"doc-{number}", kind=DECLARED[document.kind])
+            stored.reference(document_id=f"doc-{stored.sha256[:12]}", kind=DECLARED[document.kind])
         )
     return tuple(references)
 
