@@ -98,6 +98,13 @@ class DocumentsResult(_StageResult):
     identity_confidence: Probability | None = Field(
         default=None, description="Confidence of the identity match, 0 to 1."
     )
+    business_revenue: Money | None = Field(
+        default=None, description="Self-employed: yearly revenue from a profit-and-loss statement."
+    )
+    business_profit: SignedMoney | None = Field(
+        default=None,
+        description="Self-employed: yearly net profit (profit-and-loss statement, else Form 1040).",
+    )
     bank_statements: BankStatementSummary | None = Field(
         default=None, description="Bank statement analytics, when statements were uploaded."
     )
