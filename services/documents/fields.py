@@ -10,7 +10,8 @@ in one canonical form per field type, so results from different extractors compa
 - ``last4``: the last four digits of an SSN or account number, ``"6789"``; never more;
 - ``text``: single spaces, as printed (names upper- or mixed-case as on the document).
 
-Bank statements also have transactions (date, description, amount, running balance).
+Bank statements also have transactions (date, description, amount, running balance). A
+profit-and-loss statement's money is for the period it prints, whatever its length.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class PageKind(StrEnum):
     GOVERNMENT_ID = "government_id"
     FORM_1040 = "form_1040"
     UTILITY_BILL = "utility_bill"
+    PROFIT_AND_LOSS = "profit_and_loss"
     OTHER = "other"
 
 
@@ -94,6 +96,15 @@ FIELDS: Final[dict[PageKind, dict[str, FieldType]]] = {
         "provider": "text",
         "bill_date": "date",
         "amount_due": "money",
+    },
+    PageKind.PROFIT_AND_LOSS: {
+        "business_name": "text",
+        "owner_name": "text",
+        "period_start": "date",
+        "period_end": "date",
+        "gross_revenue": "money",  # total revenue for the period
+        "total_expenses": "money",
+        "net_profit": "money",  # for the period printed, not annualised
     },
     PageKind.OTHER: {},
 }

@@ -117,6 +117,8 @@ def decide(
         verified_annual_income=verification.verified_annual_income,
         income_source=verification.income_source,
         identity_verified=identity.verified,
+        business_revenue=verification.business_revenue,
+        business_profit=verification.business_profit,
         bank_statements=verification.bank,
         identity_confidence=(
             None if identity.confidence is None else round(identity.confidence, 4)

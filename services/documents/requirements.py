@@ -3,7 +3,7 @@
 An application that lacks one waits ("awaiting documents") instead of being declined: the
 applicant is told what to upload. Income evidence depends on how the applicant earns: an
 employee shows a W-2, a recent pay stub or a tax return (Form 1040), a self-employed applicant
-the tax return.
+the tax return or a profit-and-loss statement (the tax return is what is asked for).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ _REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
     PageKind.GOVERNMENT_ID: DocumentKind.IDENTITY_DOCUMENT,
     PageKind.FORM_1040: DocumentKind.TAX_RETURN,
     PageKind.UTILITY_BILL: DocumentKind.UTILITY_BILL,
+    PageKind.PROFIT_AND_LOSS: DocumentKind.PROFIT_AND_LOSS,
 }
 
 
@@ -55,7 +56,7 @@ Requirements = Mapping[LoanProduct, tuple[str, ...]]
 
 
 def load_requirements(path: Path | None) -> Requirements:
-    """A bank's table from JSON ``{"home": ["income", "identity"], ...}``; the built-in one
+    """A bank's table from JSON ``{"Home": ["income", "identity"], ...}``; the built-in one
     when ``path`` is None. Every product must be listed, so none silently needs nothing."""
     if path is None:
         return DEFAULT_REQUIREMENTS
@@ -68,7 +69,9 @@ def load_requirements(path: Path | None) -> Requirements:
             known = LoanProduct(product)
         except ValueError:
             raise ValueError(f"{path.name}: unknown product {product!r}") from None
-        if not isinstance(needs, list) or not set(needs) <= NEEDS:
+        if not isinstance(needs, list) or not all(
+            isinstance(need, str) and need in NEEDS for need in needs
+        ):
             raise ValueError(f"{path.name}: {product}: needs are a list of {sorted(NEEDS)}")
         table[known] = tuple(needs)
     missing = set(LoanProduct) - set(table)
@@ -81,7 +84,7 @@ def evidence(need: str, employment: EmploymentStatus) -> Requirement:
     """The page kinds that satisfy ``need`` for an applicant with this employment."""
     if need == INCOME:
         if employment is EmploymentStatus.SELF_EMPLOYED:
-            return (PageKind.FORM_1040,)
+            return (PageKind.FORM_1040, PageKind.PROFIT_AND_LOSS)
         return (PageKind.W2, PageKind.PAY_STUB, PageKind.FORM_1040)
     if need == IDENTITY:
         return (PageKind.GOVERNMENT_ID,)

@@ -13,6 +13,7 @@ import statistics
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
 from pydantic import Field
@@ -24,7 +25,9 @@ from services.common.contracts.stages import BankStatementSummary
 from services.documents.fields import ExtractedField, ExtractedPage, PageKind, Transaction
 from services.documents.requirements import (
     DEFAULT_REQUIREMENTS,
+    INCOME,
     Requirements,
+    evidence,
     missing_documents,
 )
 
@@ -60,9 +63,19 @@ class Verification(EventModel):
         description="kind.field names read below the confidence the decision needs."
     )
     bank: BankAnalytics | None = None
+    business_revenue: float | None = Field(
+        default=None, description="A profit-and-loss statement's revenue, annualised."
+    )
+    business_profit: float | None = Field(
+        default=None,
+        description=(
+            "A profit-and-loss statement's net profit, annualised; else Form 1040's business "
+            "income."
+        ),
+    )
 
 
-IncomeDocument = Literal["w2", "pay_stub", "form_1040"]
+IncomeDocument = Literal["w2", "pay_stub", "form_1040", "profit_and_loss"]
 
 
 def verify(
@@ -90,6 +103,7 @@ def verify(
     low = {name for name, field in used if field.confidence < min_confidence}
     if income is None:
         low |= _unread_income(kinds, claims.employment)
+    revenue, profit = _business(pages)
     return Verification(
         missing_documents=missing_documents(claims.product, claims.employment, kinds, requirements),
         verified_annual_income=None if income is None else round(income, 2),
@@ -99,14 +113,18 @@ def verify(
         bank=bank_analytics(
             [t for page in pages if page.kind is PageKind.BANK_STATEMENT for t in page.transactions]
         ),
+        business_revenue=revenue,
+        business_profit=profit,
     )
 
 
 def _income(
     pages: Sequence[ExtractedPage], claims: ApplicantClaims
 ) -> tuple[float | None, DocumentKind | None, list[tuple[str, ExtractedField]]]:
-    """Annual income from the best document: a W-2, else a pay stub, else a tax return."""
-    by_kind = {page.kind: page for page in reversed(pages)}  # the first page of each kind
+    """Annual income from the best document: a W-2, else a pay stub, else a tax return. The
+    self-employed show no W-2 or pay stub: the tax return's business income, else a
+    profit-and-loss statement's net profit (annualised), else the tax return's total income."""
+    by_kind = _first_of_each_kind(pages)
     if claims.employment is not EmploymentStatus.SELF_EMPLOYED and PageKind.W2 in by_kind:
         wages = by_kind[PageKind.W2].fields.get("wages")
         if wages is not None:
@@ -118,6 +136,17 @@ def _income(
             used = [(f"pay_stub.{name}", stub.fields[name]) for name in ("gross_pay",)]
             return annual, DocumentKind.PAY_STUB, used
     tax = by_kind.get(PageKind.FORM_1040)
+    statement = by_kind.get(PageKind.PROFIT_AND_LOSS)
+    if claims.employment is EmploymentStatus.SELF_EMPLOYED:
+        business = tax.fields.get("business_income") if tax is not None else None
+        if business is not None:
+            used = [("form_1040.business_income", business)]
+            return float(business.value), DocumentKind.TAX_RETURN, used
+        profit = statement.fields.get("net_profit") if statement is not None else None
+        if statement is not None and profit is not None:
+            annual = _annualised(statement, "net_profit")
+            used = [("profit_and_loss.net_profit", profit)]
+            return annual, DocumentKind.PROFIT_AND_LOSS, used
     if tax is not None:
         name = "business_income" if "business_income" in tax.fields else "total_income"
         if name in tax.fields:
@@ -126,20 +155,67 @@ def _income(
     return None, None, []
 
 
+def _first_of_each_kind(pages: Sequence[ExtractedPage]) -> dict[PageKind, ExtractedPage]:
+    return {page.kind: page for page in reversed(pages)}
+
+
 _INCOME_FIELDS: Final = {
     PageKind.W2: "w2.wages",
     PageKind.PAY_STUB: "pay_stub.gross_pay",
     PageKind.FORM_1040: "form_1040.total_income",
+    PageKind.PROFIT_AND_LOSS: "profit_and_loss.net_profit",
 }
 
 
 def _unread_income(kinds: Sequence[PageKind], employment: EmploymentStatus) -> set[str]:
     """An income document is there but no income could be read from it: the field a person
-    must read, as if read with no confidence."""
-    usable = set(_INCOME_FIELDS)
-    if employment is EmploymentStatus.SELF_EMPLOYED:
-        usable = {PageKind.FORM_1040}
+    must read, as if read with no confidence. Only documents that count as income evidence
+    for this applicant (``requirements.evidence``) are named."""
+    usable = set(evidence(INCOME, employment))
     return {_INCOME_FIELDS[kind] for kind in kinds if kind in usable}
+
+
+DAYS_PER_MONTH: Final = Decimal("365.25") / 12
+
+
+def _months_covered(statement: ExtractedPage) -> int | None:
+    """The statement's period in whole months (a calendar year and twelve months from the 1st
+    are both 12); None when the period was not read or makes no sense."""
+    start, end = statement.fields.get("period_start"), statement.fields.get("period_end")
+    if start is None or end is None:
+        return None
+    days = (date.fromisoformat(end.value) - date.fromisoformat(start.value)).days + 1
+    if days < 1:
+        return None
+    return max(1, int((days / DAYS_PER_MONTH).to_integral_value(ROUND_HALF_UP)))
+
+
+def _annualised(statement: ExtractedPage, name: str) -> float:
+    """A profit-and-loss amount over twelve months: scaled by 12 / the months its period
+    covers, to the cent. A statement whose period was not read is taken as a year's, the
+    usual span (a shorter one's income is then understated, not inflated)."""
+    amount = Decimal(statement.fields[name].value)
+    months = _months_covered(statement)
+    if months is not None and months != 12:
+        amount = (amount * 12 / months).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return float(amount)
+
+
+def _business(pages: Sequence[ExtractedPage]) -> tuple[float | None, float | None]:
+    """Annual business revenue and profit: a profit-and-loss statement's, annualised; the
+    profit falls back to Form 1040's business income."""
+    by_kind = _first_of_each_kind(pages)
+    statement = by_kind.get(PageKind.PROFIT_AND_LOSS)
+    revenue = profit = None
+    if statement is not None:
+        if "gross_revenue" in statement.fields:
+            revenue = _annualised(statement, "gross_revenue")
+        if "net_profit" in statement.fields:
+            profit = _annualised(statement, "net_profit")
+    tax = by_kind.get(PageKind.FORM_1040)
+    if profit is None and tax is not None and "business_income" in tax.fields:
+        profit = float(tax.fields["business_income"].value)
+    return revenue, profit
 
 
 def _annualised_pay(stub: ExtractedPage) -> float | None:
@@ -158,7 +234,7 @@ def _annualised_pay(stub: ExtractedPage) -> float | None:
 def _tokens(text: str) -> set[str]:
     folded = unicodedata.normalize("NFKD", text.casefold())
     letters = "".join(c for c in folded if not unicodedata.combining(c))
-    return set(re.findall(r"[a-z0-9]+", letters))
+    return set(re.findall(r"[^\W_]+", letters))  # letters and digits of any script
 
 
 _NAME_FIELDS: Final = {
@@ -168,6 +244,7 @@ _NAME_FIELDS: Final = {
     PageKind.GOVERNMENT_ID: "full_name",
     PageKind.FORM_1040: "taxpayer_name",
     PageKind.UTILITY_BILL: "account_holder",
+    PageKind.PROFIT_AND_LOSS: "owner_name",
 }
 _SSN_FIELDS: Final = {PageKind.W2: "employee_ssn_last4", PageKind.FORM_1040: "taxpayer_ssn_last4"}
 _ADDRESS_FIELDS: Final = {
@@ -197,8 +274,10 @@ def _covers(read: set[str], wanted: set[str]) -> bool:
 
 
 def names_agree(read: str, wanted: str) -> bool:
-    """Whether a name read from a document is the wanted one, allowing one OCR slip a word."""
-    return _covers(_tokens(read), _tokens(wanted))
+    """Whether a name read from a document is the wanted one, allowing one OCR slip a word.
+    A wanted name with no letters at all matches nothing."""
+    words = _tokens(wanted)
+    return bool(words) and _covers(_tokens(read), words)
 
 
 def _consistency(

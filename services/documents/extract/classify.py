@@ -70,6 +70,17 @@ EVIDENCE: Final[dict[PageKind, tuple[tuple[str, float], ...]]] = {
         ("Energy charge", 2.0),
         ("Please pay by", 2.0),
     ),
+    PageKind.PROFIT_AND_LOSS: (
+        ("Profit and Loss", 5.0),
+        ("Income Statement", 4.0),
+        ("Net profit", 3.0),
+        ("Net income", 3.0),
+        ("Total revenue", 3.0),
+        ("Total expenses", 3.0),
+        ("Operating expenses", 2.0),
+        ("Business owner", 2.0),
+        ("Accounting basis", 1.0),
+    ),
 }
 MIN_EVIDENCE: Final = 4.0
 """Below this no kind is claimed: a page that shows one stray keyword is OTHER."""

@@ -110,6 +110,18 @@ LABELS: Final[dict[PageKind, dict[str, tuple[Rule, ...]]]] = {
         "bill_date": rule("Bill date", "Statement date", pattern=DATE_LONG),
         "amount_due": rule("Amount due", "Total amount due", pattern=MONEY),
     },
+    PageKind.PROFIT_AND_LOSS: {
+        # The business's name heads the page, over the statement's title.
+        "business_name": rule(
+            "Profit and Loss Statement", "Profit and Loss", "Income Statement", direction="above"
+        ),
+        "owner_name": rule("Business owner", "Owner", "Prepared for"),
+        "period_start": rule("For the period", "Reporting period", pattern=DATE_US),
+        "period_end": rule("For the period", "Reporting period", pattern=DATE_US, occurrence=1),
+        "gross_revenue": rule("Total revenue", "Gross revenue", "Total income", pattern=MONEY),
+        "total_expenses": rule("Total expenses", "Total operating expenses", pattern=MONEY),
+        "net_profit": rule("Net profit", "Net income", pattern=MONEY),
+    },
     PageKind.OTHER: {},
 }
 """Helper fields start with ``_`` and are combined by ``COMBINED`` rather than reported."""

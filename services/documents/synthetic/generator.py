@@ -16,6 +16,7 @@ from services.documents.fields import ExtractedPage, PageKind
 from services.documents.synthetic.cards import government_id, utility_bill
 from services.documents.synthetic.facts import ApplicantFacts, invent_facts, seeded
 from services.documents.synthetic.figures import Figures, compute_figures
+from services.documents.synthetic.financials import profit_and_loss
 from services.documents.synthetic.forms import form_1040, pay_stub, w2
 from services.documents.synthetic.layout import Sheet, truth_pages
 from services.documents.synthetic.render_pdf import write_pdf
@@ -31,6 +32,8 @@ BUILDERS: Final[dict[PageKind, Builder]] = {
     PageKind.GOVERNMENT_ID: government_id,
     PageKind.FORM_1040: form_1040,
     PageKind.UTILITY_BILL: utility_bill,
+    # Each kind's seed is its position here, so a new kind goes last.
+    PageKind.PROFIT_AND_LOSS: profit_and_loss,
 }
 ALL_KINDS: Final = tuple(BUILDERS)
 # A card is small; scanning it finer keeps its 6-point type legible after degradation.
@@ -47,10 +50,11 @@ class GeneratedDocument(EventModel):
 
 
 def default_kinds(facts: ApplicantFacts) -> tuple[PageKind, ...]:
-    """What such an applicant would upload: no W-2 or pay stub when self-employed."""
+    """What such an applicant would upload: no W-2 or pay stub when self-employed, and a
+    profit-and-loss statement only then."""
     if facts.self_employed:
         return tuple(k for k in ALL_KINDS if k not in (PageKind.W2, PageKind.PAY_STUB))
-    return ALL_KINDS
+    return tuple(k for k in ALL_KINDS if k is not PageKind.PROFIT_AND_LOSS)
 
 
 def lay_out(
@@ -118,8 +122,9 @@ def generate_documents(
 def generate_sample_set(
     out_dir: Path, *, samples: int, seed: int, scans: bool = True
 ) -> list[GeneratedDocument]:
-    """``samples`` invented, salaried applicants, every kind each, in ``applicant-<n>/`` with
-    their ``facts.json``: an evaluation set for the extractors."""
+    """``samples`` invented, salaried applicants, every kind each (a profit-and-loss statement
+    too, so its reading is measured), in ``applicant-<n>/`` with their ``facts.json``: an
+    evaluation set for the extractors."""
     rng = seeded(seed)
     documents: list[GeneratedDocument] = []
     for index in range(samples):

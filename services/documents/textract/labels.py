@@ -136,6 +136,38 @@ FORM_LABELS: Final[dict[PageKind, dict[str, tuple[Target, ...]]]] = {
             Target("provider"): ("Provider", "Utility Provider"),
         }
     ),
+    PageKind.PROFIT_AND_LOSS: _table(
+        {
+            Target("business_name", "first_line"): ("Business Name", "Company Name", "Business"),
+            Target("owner_name", "first_line"): (
+                "Business Owner",
+                "Owner",
+                "Owner Name",
+                "Proprietor",
+                "Prepared For",
+            ),
+            Target("period_start", "range_start"): ("For the period", "Reporting Period", "Period"),
+            Target("period_end", "range_end"): ("For the period", "Reporting Period", "Period"),
+            Target("period_start"): ("Period Start", "Period Beginning", "Start Date"),
+            Target("period_end"): ("Period End", "Period Ending", "End Date"),
+            Target("gross_revenue"): (
+                "Total Revenue",
+                "Total Revenues",
+                "Gross Revenue",
+                "Total Income",
+                "Total Sales",
+                "Gross Receipts",
+            ),
+            Target("total_expenses"): ("Total Expenses", "Total Operating Expenses"),
+            Target("net_profit"): (
+                "Net Profit",
+                "Net Income",
+                "Net Profit (Loss)",
+                "Net Income (Loss)",
+                "Net Profit or (Loss)",
+            ),
+        }
+    ),
     PageKind.GOVERNMENT_ID: {},
     PageKind.OTHER: {},
 }
@@ -191,6 +223,9 @@ LENDING_TYPES: Final[dict[PageKind, dict[str, Target]]] = {
         "BILL_DATE": Target("bill_date"),
         "AMOUNT_DUE": Target("amount_due"),
     },
+    # No Analyze Lending page type is mapped to a profit-and-loss statement yet (see
+    # LENDING_PAGE_TYPES), so it has no lending fields either.
+    PageKind.PROFIT_AND_LOSS: {},
     PageKind.GOVERNMENT_ID: {},
     PageKind.OTHER: {},
 }
@@ -214,7 +249,9 @@ LENDING_PAGE_TYPES: Final[dict[str, PageKind]] = {
     "1040": PageKind.FORM_1040,
     "UTILITY_BILLS": PageKind.UTILITY_BILL,
 }
-"""Analyze Lending ``PageType`` values; every other value is ``PageKind.OTHER``."""
+"""Analyze Lending ``PageType`` values; every other value is ``PageKind.OTHER``. A
+profit-and-loss statement is not listed: its page type name has not been confirmed, and a
+wrong guess would misfile the page."""
 
 # Phrases whose presence in a page's LINE text votes for a kind (used only when the caller does
 # not already know the kind).
@@ -238,4 +275,12 @@ KIND_KEYWORDS: Final[dict[PageKind, tuple[str, ...]]] = {
     ),
     PageKind.UTILITY_BILL: ("amount due", "service address", "kwh", "utility", "meter"),
     PageKind.GOVERNMENT_ID: ("driver license", "drivers license", "identification card"),
+    PageKind.PROFIT_AND_LOSS: (
+        "profit and loss",
+        "profit loss",
+        "income statement",
+        "net profit",
+        "total revenue",
+        "total expenses",
+    ),
 }

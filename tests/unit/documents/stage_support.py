@@ -28,6 +28,7 @@ DECLARED: dict[PageKind, DocumentKind] = {
     PageKind.GOVERNMENT_ID: DocumentKind.IDENTITY_DOCUMENT,
     PageKind.FORM_1040: DocumentKind.TAX_RETURN,
     PageKind.UTILITY_BILL: DocumentKind.UTILITY_BILL,
+    PageKind.PROFIT_AND_LOSS: DocumentKind.PROFIT_AND_LOSS,
 }
 EMPLOYER = "Copperline Foods LLC"
 

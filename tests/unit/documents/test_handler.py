@@ -246,3 +246,17 @@ def test_nothing_personal_reaches_the_result(store: LocalDocumentStore, tmp_path
         person.facts.ssn_last4,
     ):
         assert value not in text
+
+
+def test_a_self_employed_applicants_profit_and_loss_statement_is_their_income(
+    store: LocalDocumentStore, tmp_path: Path
+) -> None:
+    person = applicant(11, product="Car", employment="Self-Employed")
+    documents = upload(store, person, tmp_path, (PageKind.PROFIT_AND_LOSS, PageKind.GOVERNMENT_ID))
+    [case] = verified(handler(store)([envelope(received(person, documents))]))
+    result = case.documents
+    assert result.status == "pass", result.reasons
+    assert result.income_source is DocumentKind.PROFIT_AND_LOSS
+    assert result.business_profit == result.verified_annual_income
+    assert result.business_revenue is not None and result.business_profit is not None
+    assert result.business_revenue > result.business_profit

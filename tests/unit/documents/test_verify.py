@@ -185,3 +185,120 @@ def test_a_barely_read_name_proves_no_mismatch(tmp_path: Path) -> None:
     )
     result = verify([page], claims_of(applicant, LoanProduct.GOLD))
     assert "NAME_MISMATCH" not in [f.code for f in result.findings]
+
+
+def statement(
+    fields: dict[str, str], *, confidence: float = 0.97, kind: PageKind = PageKind.PROFIT_AND_LOSS
+) -> ExtractedPage:
+    return ExtractedPage(
+        page_number=1,
+        kind=kind,
+        kind_confidence=0.95,
+        fields={
+            name: ExtractedField(value=value, confidence=confidence, source="ocr")
+            for name, value in fields.items()
+        },
+    )
+
+
+def test_a_self_employed_applicant_may_show_income_on_a_profit_and_loss_statement(
+    tmp_path: Path,
+) -> None:
+    applicant = facts(self_employed=True)
+    pages = truth(applicant, tmp_path, omit=[PageKind.FORM_1040])
+    assert PageKind.PROFIT_AND_LOSS in {page.kind for page in pages}
+    result = verify(pages, claims_of(applicant))
+    assert result.income_source is DocumentKind.PROFIT_AND_LOSS
+    assert result.verified_annual_income == float(applicant.annual_income)
+    assert result.missing_documents == ()
+    assert result.findings == () and result.low_confidence_fields == ()
+    (page,) = [page for page in pages if page.kind is PageKind.PROFIT_AND_LOSS]
+    assert result.business_revenue == float(page.fields["gross_revenue"].value)
+    assert result.business_revenue > result.verified_annual_income
+    assert result.business_profit == float(applicant.annual_income)
+
+
+def test_the_tax_return_wins_over_a_profit_and_loss_statement(tmp_path: Path) -> None:
+    applicant = facts(self_employed=True)
+    pages = [
+        statement({"net_profit": "30000.00", "gross_revenue": "45000.00"})
+        if page.kind is PageKind.PROFIT_AND_LOSS
+        else page
+        for page in truth(applicant, tmp_path)
+    ]
+    result = verify(pages, claims_of(applicant))
+    assert result.income_source is DocumentKind.TAX_RETURN
+    assert result.verified_annual_income == float(applicant.annual_income)
+    assert "INCOME_NOT_SUPPORTED" not in {finding.code for finding in result.findings}
+    # Revenue and profit still come from the statement, which says more about the business.
+    assert (result.business_revenue, result.business_profit) == (45000.0, 30000.0)
+
+
+def test_business_profit_falls_back_to_the_tax_return(tmp_path: Path) -> None:
+    applicant = facts(self_employed=True)
+    pages = truth(applicant, tmp_path, omit=[PageKind.PROFIT_AND_LOSS])
+    result = verify(pages, claims_of(applicant))
+    assert result.business_profit == float(applicant.annual_income)
+    assert result.business_revenue is None
+    assert verify(truth(facts(), tmp_path / "w2"), claims_of(facts())).business_profit is None
+
+
+@pytest.mark.parametrize(
+    ("period", "profit", "annual"),
+    [
+        (("2024-01-01", "2024-12-31"), "48000.00", 48000.0),
+        (("2024-03-01", "2025-02-28"), "48000.00", 48000.0),
+        (("2024-07-01", "2024-12-31"), "24000.00", 48000.0),  # six months
+        (("2025-01-01", "2025-03-31"), "10000.01", 40000.04),  # a quarter
+        (("2023-01-01", "2024-12-31"), "96000.00", 48000.0),  # two years
+        (("2024-12-31", "2024-01-01"), "48000.00", 48000.0),  # backwards: taken as a year
+        (None, "20000.00", 20000.0),  # no period read: taken as a year
+    ],
+)
+def test_a_statement_over_another_period_is_annualised(
+    period: tuple[str, str] | None, profit: str, annual: float
+) -> None:
+    applicant = facts(self_employed=True)
+    fields = {"net_profit": profit, "gross_revenue": f"{Decimal(profit) * 2:.2f}"}
+    if period is not None:
+        fields |= {"period_start": period[0], "period_end": period[1]}
+    result = verify([statement(fields)], claims_of(applicant, LoanProduct.CAR))
+    assert result.income_source is DocumentKind.PROFIT_AND_LOSS
+    assert result.verified_annual_income == annual
+    assert result.business_profit == annual
+    assert result.business_revenue == pytest.approx(annual * 2)
+
+
+def test_an_unread_or_doubtful_net_profit_goes_to_a_person() -> None:
+    applicant = facts(self_employed=True)
+    claims = claims_of(applicant, LoanProduct.CAR)
+    unread = verify([statement({"gross_revenue": "90000.00"})], claims)
+    assert unread.verified_annual_income is None
+    assert unread.low_confidence_fields == ("profit_and_loss.net_profit",)
+    doubtful = verify([statement({"net_profit": "60000.00"}, confidence=0.5)], claims)
+    assert doubtful.low_confidence_fields == ("profit_and_loss.net_profit",)
+    # For an employee a statement is no income evidence: nothing to read, a W-2 to ask for.
+    employee = claims.model_copy(update={"employment": EmploymentStatus.EMPLOYED})
+    result = verify([statement({"gross_revenue": "90000.00"})], employee)
+    assert result.low_confidence_fields == ()
+    assert result.verified_annual_income is None and result.income_source is None
+    assert result.missing_documents == (DocumentKind.W2, DocumentKind.IDENTITY_DOCUMENT)
+
+
+def test_a_statement_owned_by_someone_else_is_found() -> None:
+    applicant = facts(self_employed=True).model_copy(update={"full_name": "Dana Reyes"})
+    claims = claims_of(applicant, LoanProduct.GOLD)
+    other = verify([statement({"owner_name": "Marcus Okafor"})], claims)
+    assert [finding.code for finding in other.findings] == ["NAME_MISMATCH"]
+    assert verify([statement({"owner_name": "DANA REYES"})], claims).findings == ()
+
+
+def test_a_profit_and_loss_statement_meets_a_self_employed_income_requirement() -> None:
+    self_employed = EmploymentStatus.SELF_EMPLOYED
+    rest = [PageKind.GOVERNMENT_ID, PageKind.BANK_STATEMENT, PageKind.UTILITY_BILL]
+    assert missing_documents(LoanProduct.HOME, self_employed, [*rest]) == (DocumentKind.TAX_RETURN,)
+    assert missing_documents(LoanProduct.HOME, self_employed, [*rest, PageKind.FORM_1040]) == ()
+    with_statement = [*rest, PageKind.PROFIT_AND_LOSS]
+    assert missing_documents(LoanProduct.HOME, self_employed, with_statement) == ()
+    employed = missing_documents(LoanProduct.HOME, EmploymentStatus.EMPLOYED, with_statement)
+    assert employed == (DocumentKind.W2,)

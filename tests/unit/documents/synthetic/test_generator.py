@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,12 +17,14 @@ from services.documents.synthetic import (
     ALL_KINDS,
     ApplicantFacts,
     GeneratedDocument,
+    default_kinds,
     facts_from_application,
     facts_from_row,
     generate_documents,
     generate_sample_set,
 )
 from services.documents.synthetic.generator import lay_out
+from services.documents.synthetic.layout import Text
 from services.documents.synthetic.render_scan import render_clean
 from tests.unit.contracts.samples import submission
 
@@ -45,7 +47,7 @@ DATES = re.compile(r"\d{2}/\d{2}/\d{4}|[A-Z][a-z]{2} \d{2}, \d{4}")
 
 @pytest.fixture(scope="module")
 def full_set(tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedDocument]:
-    return generate_documents(FACTS, tmp_path_factory.mktemp("full"), seed=11)
+    return generate_documents(FACTS, tmp_path_factory.mktemp("full"), seed=11, kinds=ALL_KINDS)
 
 
 def pdf_pages(path: Path) -> list[str]:
@@ -170,7 +172,7 @@ def test_scans_are_degraded_images_of_the_pages(full_set: list[GeneratedDocument
 
 
 def test_income_mismatch_scales_every_income_document(tmp_path: Path) -> None:
-    kinds = (PageKind.W2, PageKind.PAY_STUB, PageKind.FORM_1040)
+    kinds = (PageKind.W2, PageKind.PAY_STUB, PageKind.FORM_1040, PageKind.PROFIT_AND_LOSS)
     honest = generate_documents(FACTS, tmp_path / "a", seed=3, kinds=kinds, scans=False)
     low = generate_documents(
         FACTS, tmp_path / "b", seed=3, kinds=kinds, scans=False, income_mismatch=0.6
@@ -181,6 +183,8 @@ def test_income_mismatch_scales_every_income_document(tmp_path: Path) -> None:
     gross = Decimal(low[1].truth[0].fields["gross_pay"].value)
     assert gross * 26 == pytest.approx(wages, abs=Decimal("1"))
     assert low[2].truth[0].fields["wages"].value == f"{wages:.2f}"
+    assert low[3].truth[0].fields["net_profit"].value == f"{wages:.2f}"
+    assert honest[3].truth[0].fields["net_profit"].value == f"{FACTS.annual_income:.2f}"
     with pytest.raises(ValueError, match="factor"):
         generate_documents(FACTS, tmp_path / "c", seed=3, kinds=kinds, income_mismatch=1.5)
 
@@ -199,14 +203,58 @@ def test_omit_drops_documents_without_changing_the_rest(tmp_path: Path) -> None:
     assert all(doc.truth == kept[doc.kind] for doc in every if doc.kind in kept)
 
 
-def test_self_employed_income_shows_on_form_1040_only(tmp_path: Path) -> None:
+def test_self_employed_income_shows_on_form_1040_and_a_profit_and_loss_statement(
+    tmp_path: Path,
+) -> None:
     facts = FACTS.model_copy(update={"self_employed": True})
     docs = generate_documents(facts, tmp_path, seed=2, scans=False)
-    assert PageKind.W2 not in {doc.kind for doc in docs}
+    kinds = {doc.kind for doc in docs}
+    assert PageKind.W2 not in kinds and PageKind.PAY_STUB not in kinds
     form = next(doc for doc in docs if doc.kind is PageKind.FORM_1040).truth[0].fields
     assert form["business_income"].value == f"{FACTS.annual_income:.2f}"
     assert "wages" not in form
     assert Decimal(form["adjusted_gross_income"].value) < Decimal(form["total_income"].value)
+    statement = next(doc for doc in docs if doc.kind is PageKind.PROFIT_AND_LOSS).truth[0].fields
+    assert statement["net_profit"].value == form["business_income"].value
+    assert statement["owner_name"].value == FACTS.full_name
+    assert statement["business_name"].value == FACTS.employer_name
+
+
+def test_only_the_self_employed_upload_a_profit_and_loss_statement_by_default() -> None:
+    assert PageKind.PROFIT_AND_LOSS not in default_kinds(FACTS)
+    assert PageKind.W2 in default_kinds(FACTS)
+    own = default_kinds(FACTS.model_copy(update={"self_employed": True}))
+    assert PageKind.PROFIT_AND_LOSS in own and PageKind.FORM_1040 in own
+    # Seeds follow a kind's place in ALL_KINDS: the newest kind is last, the others unmoved.
+    assert ALL_KINDS[-1] is PageKind.PROFIT_AND_LOSS
+    assert ALL_KINDS.index(PageKind.UTILITY_BILL) == 5
+
+
+def test_a_profit_and_loss_statement_adds_up_over_twelve_months(tmp_path: Path) -> None:
+    periods = set()
+    for seed in range(6):
+        (sheet,) = lay_out(FACTS, PageKind.PROFIT_AND_LOSS, seed=seed)
+        revenue = Decimal(sheet.fields["gross_revenue"])
+        expenses = Decimal(sheet.fields["total_expenses"])
+        profit = Decimal(sheet.fields["net_profit"])
+        assert revenue - expenses == profit == FACTS.annual_income
+        assert 0 < expenses < revenue
+        start = date.fromisoformat(sheet.fields["period_start"])
+        end = date.fromisoformat(sheet.fields["period_end"])
+        assert start.day == 1 and (end + timedelta(days=1)).day == 1
+        assert (end.year - start.year) * 12 + end.month - start.month + 1 == 12
+        assert end < FACTS.application_date
+        periods.add((start, end))
+        # The revenue and expense lines printed add up to their totals.
+        lines = [
+            Decimal(item.text.replace(",", ""))
+            for item in sheet.page.items
+            if isinstance(item, Text) and item.face == "mono" and item.size == 9.5
+        ]
+        assert sum(lines, Decimal(0)) == revenue + expenses
+    # Both the last tax year and the trailing twelve months are drawn.
+    assert (date(2024, 1, 1), date(2024, 12, 31)) in periods
+    assert (date(2024, 3, 1), date(2025, 2, 28)) in periods
 
 
 def test_facts_come_from_applications_and_table_rows() -> None:

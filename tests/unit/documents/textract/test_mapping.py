@@ -52,6 +52,11 @@ def test_every_table_targets_only_fields_of_its_kind() -> None:
         (["Form 1040 U.S. Individual Income Tax Return 2023"], PageKind.FORM_1040),
         (["City Power & Light", "Service Address", "Amount Due"], PageKind.UTILITY_BILL),
         (["ILLINOIS DRIVER LICENSE"], PageKind.GOVERNMENT_ID),
+        (
+            ["Harbor Labs LLC", "Profit & Loss", "Total Revenue", "Net Profit"],
+            PageKind.PROFIT_AND_LOSS,
+        ),
+        (["INCOME STATEMENT", "Total Expenses", "Net Income"], PageKind.PROFIT_AND_LOSS),
     ],
 )
 def test_keyword_classifier(lines: list[str], kind: PageKind) -> None:
@@ -81,6 +86,32 @@ def test_form_1040_lines_and_split_name() -> None:
         "total_income": "51010.00",
         "adjusted_gross_income": "49600.00",
     }
+
+
+def test_profit_and_loss_statement_fields() -> None:
+    page = Blocks()
+    page.line("Harbor Labs LLC")
+    page.line("PROFIT AND LOSS STATEMENT")
+    page.field("Business Name", ["Harbor Labs LLC", "12 Market Plaza"])
+    page.field("Business owner:", ["Dana Reyes"])
+    page.field("For the period", ["01/01/2024 - 12/31/2024"])
+    page.field("Total Revenue", ["$152,400.00"])
+    page.field("Total Operating Expenses", ["61,310.55"])
+    page.field("Net Profit (Loss)", ["91,089.45"], key_confidence=98.0, value_confidence=82.0)
+
+    (result,) = document_pages(analyze_document_response(page))
+
+    assert result.kind is PageKind.PROFIT_AND_LOSS
+    assert {name: field.value for name, field in result.fields.items()} == {
+        "business_name": "Harbor Labs LLC",
+        "owner_name": "Dana Reyes",
+        "period_start": "2024-01-01",
+        "period_end": "2024-12-31",
+        "gross_revenue": "152400.00",
+        "total_expenses": "61310.55",
+        "net_profit": "91089.45",
+    }
+    assert result.fields["net_profit"].confidence == pytest.approx(0.82)
 
 
 def test_half_a_name_is_not_reported() -> None:
