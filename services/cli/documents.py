@@ -22,7 +22,7 @@ def documents() -> None:
 @app.command("evaluate")
 def evaluate(
     samples: Annotated[
-        int, typer.Option(min=1, help="Synthetic applicants (6 documents each).")
+        int, typer.Option(min=1, help="Synthetic applicants (7 documents each).")
     ] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the sample set.")] = 1,
     workdir: Annotated[

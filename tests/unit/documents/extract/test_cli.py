@@ -21,7 +21,9 @@ def test_evaluate_prints_one_json_line_with_the_figures() -> None:
         "field_accuracy_scanned",
         "s_per_page_digital",
         "s_per_page_scanned",
+        "baseline_s_per_page_plain_tesseract",
     ):
         assert key in figures
     assert figures["pages"] >= 7
     assert figures["field_accuracy_digital"] == 1.0
+    assert figures["baseline_pages"] == 6 and figures["baseline_s_per_page_plain_tesseract"] > 0
