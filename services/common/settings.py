@@ -8,12 +8,14 @@ every service at the same cluster.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import redis
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.fieldcrypto import FieldCipher
 
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "todo", "xxx"}
 
@@ -110,6 +112,22 @@ class ServiceSettings(BaseSettings):
     log_redact_pii: bool = Field(
         default=True, description="Mask SSNs, e-mails, phone numbers and card numbers in logs."
     )
+
+
+def _key_ring_decodes(keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+    FieldCipher.from_base64(keys, None)  # names the bad key id, never the key
+    return keys
+
+
+PiiKeyRing = Annotated[
+    dict[str, SecretStr],
+    Field(
+        min_length=1,
+        description="Key id -> base64 key, the ones ingest seals personal data with (to open).",
+    ),
+    AfterValidator(_key_ring_decodes),
+]
+"""The key ring a stage opens sealed personal details with, as a setting."""
 
 
 def check_endpoint_url(value: str | None) -> str | None:

@@ -103,6 +103,11 @@ def main() -> None:
         settings=RuntimeSettings(batch_max_events=settings.batch_max_applications),
         metrics_registry=metrics.registry,
     )
+    serve(runtime, pool)
+
+
+def serve(runtime: StageRuntime, pool: ExtractionPool) -> None:
+    """Run until SIGTERM or SIGINT, then stop the OCR workers too."""
     runtime.install_signal_handlers()
     try:
         runtime.run()

@@ -138,23 +138,17 @@ def decide(
 def _refer_reasons(
     problems: Sequence[FileProblem], verification: Verification, identity: IdentityCheck
 ) -> list[Reason]:
-    reasons = []
-    altered = sum(1 for problem in problems if problem.kind == "integrity")
-    if altered:
-        reasons.append(
-            Reason(
-                code="DOCUMENT_INTEGRITY",
-                description=f"{altered} file(s) do not match the hash recorded at upload.",
-            )
-        )
-    slow = sum(1 for problem in problems if problem.kind == "timeout")
-    if slow:
-        reasons.append(
-            Reason(
-                code="DOCUMENT_NOT_PROCESSED",
-                description=f"{slow} file(s) could not be read in time; a person reviews them.",
-            )
-        )
+    reasons = [
+        *_counted(
+            problems, "integrity", "DOCUMENT_INTEGRITY", "do not match the hash recorded at upload"
+        ),
+        *_counted(
+            problems,
+            "timeout",
+            "DOCUMENT_NOT_PROCESSED",
+            "could not be read in time; a person reviews them",
+        ),
+    ]
     reasons += [
         Reason(code=finding.code, description=finding.description)
         for finding in verification.findings
@@ -181,6 +175,14 @@ def _refer_reasons(
     return reasons
 
 
+def _counted(
+    problems: Sequence[FileProblem], kind: ProblemKind, code: str, what: str
+) -> list[Reason]:
+    """One reason for the files with this problem, stating how many: never which, never what."""
+    count = sum(1 for problem in problems if problem.kind == kind)
+    return [Reason(code=code, description=f"{count} file(s) {what}.")] if count else []
+
+
 def _awaiting_reasons(problems: Sequence[FileProblem], verification: Verification) -> list[Reason]:
     reasons = []
     if verification.missing_documents:
@@ -188,12 +190,7 @@ def _awaiting_reasons(problems: Sequence[FileProblem], verification: Verificatio
         reasons.append(
             Reason(code="DOCUMENTS_MISSING", description=f"Please upload: {wanted}."[:200])
         )
-    unreadable = sum(1 for problem in problems if problem.kind == "unreadable")
-    if unreadable:
-        reasons.append(
-            Reason(
-                code="DOCUMENT_UNREADABLE",
-                description=f"{unreadable} file(s) could not be read; please upload them again.",
-            )
-        )
+    reasons += _counted(
+        problems, "unreadable", "DOCUMENT_UNREADABLE", "could not be read; please upload them again"
+    )
     return reasons

@@ -39,7 +39,7 @@ DEFAULT_REQUIREMENTS: Final[Mapping[LoanProduct, tuple[str, ...]]] = MappingProx
 )
 """Per product, the kinds of evidence it needs; a bank replaces this table in settings."""
 
-_REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
+REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
     PageKind.W2: DocumentKind.W2,
     PageKind.PAY_STUB: DocumentKind.PAY_STUB,
     PageKind.BANK_STATEMENT: DocumentKind.BANK_STATEMENT,
@@ -48,6 +48,7 @@ _REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
     PageKind.UTILITY_BILL: DocumentKind.UTILITY_BILL,
     PageKind.PROFIT_AND_LOSS: DocumentKind.PROFIT_AND_LOSS,
 }
+"""The document to ask an applicant for, by the page kind that would satisfy the need."""
 
 
 NEEDS: Final = frozenset({INCOME, IDENTITY, BANKING, ADDRESS})
@@ -107,7 +108,7 @@ def missing_documents(
     for need in requirements.get(product, (INCOME, IDENTITY)):
         options = evidence(need, employment)
         if not present.intersection(options):
-            requested = _REQUESTED_AS[options[0]]
+            requested = REQUESTED_AS[options[0]]
             if requested not in missing:
                 missing.append(requested)
     return tuple(missing)

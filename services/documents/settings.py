@@ -10,12 +10,12 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.contracts import Topics
 from services.common.fieldcrypto import FieldCipher
-from services.common.settings import ServiceSettings
+from services.common.settings import PiiKeyRing, ServiceSettings
 
 
 def _default_workers() -> int:
@@ -82,10 +82,7 @@ class DocumentsSettings(ServiceSettings):
         default=None,
         description="JSON {product: [income|identity|banking|address, ...]}; built-in if unset.",
     )
-    pii_keys: dict[str, SecretStr] = Field(
-        min_length=1,
-        description="Key id -> base64 key, the ones ingest seals personal data with.",
-    )
+    pii_keys: PiiKeyRing
     pii_active_key_id: str | None = Field(
         default=None,
         description="Key that seals Textract results kept for replays; needed with textract.",
@@ -94,12 +91,6 @@ class DocumentsSettings(ServiceSettings):
         default=330.0, gt=0, le=3600, description="Claim on one Textract call; above its timeout."
     )
     stage_version: str = "0.1.0"
-
-    @field_validator("pii_keys")
-    @classmethod
-    def _keys_decode(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        FieldCipher.from_base64(keys, None)  # names the bad key id, never the key
-        return keys
 
     @model_validator(mode="after")
     def _textract_can_seal(self) -> DocumentsSettings:

@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.common.contracts import Topics
 from services.common.fieldcrypto import FieldCipher, decode_key
-from services.common.settings import ServiceSettings
+from services.common.settings import PiiKeyRing, ServiceSettings
 
 
 class FraudSettings(ServiceSettings):
@@ -28,10 +28,7 @@ class FraudSettings(ServiceSettings):
     )
     hit_threshold: float = Field(default=0.92, gt=0, le=1, description="Score of a hit.")
     review_threshold: float = Field(default=0.85, gt=0, le=1, description="Score to review.")
-    pii_keys: dict[str, SecretStr] = Field(
-        min_length=1,
-        description="Key id -> base64 key, the ones ingest seals personal data with (to open).",
-    )
+    pii_keys: PiiKeyRing
     velocity_key: SecretStr = Field(
         description=(
             "Base64 secret (32+ bytes) for the keyed hashes of e-mail, phone, device and IP in "
@@ -45,12 +42,6 @@ class FraudSettings(ServiceSettings):
         default=None, description="Directory of rules.json and outcome.json; shipped ones if unset."
     )
     stage_version: str = "0.1.0"
-
-    @field_validator("pii_keys")
-    @classmethod
-    def _keys_decode(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        FieldCipher.from_base64(keys, None)  # names the bad key id, never the key
-        return keys
 
     @field_validator("velocity_key")
     @classmethod

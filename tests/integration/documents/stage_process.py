@@ -16,7 +16,7 @@ from services.common.docstore import DocumentStoreSettings
 from services.common.logs import configure_logging
 from services.common.runtime import RuntimeSettings, StageRuntime
 from services.common.settings import RedisSettings, redis_client
-from services.documents.app import build_handler
+from services.documents.app import build_handler, serve
 from services.documents.pool import ExtractionPool
 from services.documents.settings import DocumentsSettings
 from tests.unit.contracts import samples
@@ -51,11 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings=RuntimeSettings(batch_max_events=args.batch),
         dead_letters=dataclasses.replace(Topics.DLQ, name=args.dlq),
     )
-    runtime.install_signal_handlers()
-    try:
-        runtime.run()
-    finally:
-        pool.close()
+    serve(runtime, pool)
 
 
 if __name__ == "__main__":

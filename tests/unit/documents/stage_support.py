@@ -12,24 +12,17 @@ from uuid import UUID
 
 from services.common.contracts import ApplicationReceived, Topics
 from services.common.contracts.application import SubmittedApplication
-from services.common.contracts.documents import DocumentKind, DocumentReference
+from services.common.contracts.documents import DocumentReference
 from services.common.docstore import DocumentStore
 from services.common.runtime import Envelope
 from services.common.testing.envelopes import case_envelope
 from services.documents.fields import PageKind
+from services.documents.requirements import REQUESTED_AS
 from services.documents.synthetic.facts import ApplicantFacts, facts_from_application
 from services.documents.synthetic.generator import generate_documents
 from tests.unit.contracts import samples
 
-DECLARED: dict[PageKind, DocumentKind] = {
-    PageKind.W2: DocumentKind.W2,
-    PageKind.PAY_STUB: DocumentKind.PAY_STUB,
-    PageKind.BANK_STATEMENT: DocumentKind.BANK_STATEMENT,
-    PageKind.GOVERNMENT_ID: DocumentKind.IDENTITY_DOCUMENT,
-    PageKind.FORM_1040: DocumentKind.TAX_RETURN,
-    PageKind.UTILITY_BILL: DocumentKind.UTILITY_BILL,
-    PageKind.PROFIT_AND_LOSS: DocumentKind.PROFIT_AND_LOSS,
-}
+DECLARED = REQUESTED_AS
 EMPLOYER = "Copperline Foods LLC"
 
 
