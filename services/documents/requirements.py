@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from services.common.catalogue import load_catalogue
 from services.common.contracts.documents import DocumentKind
 from services.common.contracts.primitives import EmploymentStatus, LoanProduct
 from services.documents.fields import PageKind
@@ -27,17 +28,10 @@ BANKING: Final = "banking"
 ADDRESS: Final = "address"
 
 DEFAULT_REQUIREMENTS: Final[Mapping[LoanProduct, tuple[str, ...]]] = MappingProxyType(
-    {
-        LoanProduct.HOME: (INCOME, IDENTITY, BANKING, ADDRESS),
-        LoanProduct.HOME_IMPROVEMENT: (INCOME, IDENTITY, BANKING),
-        LoanProduct.CAR: (INCOME, IDENTITY),
-        LoanProduct.PERSONAL: (INCOME, IDENTITY, BANKING),
-        LoanProduct.MEDICAL: (INCOME, IDENTITY),
-        LoanProduct.EDUCATION: (IDENTITY,),
-        LoanProduct.GOLD: (IDENTITY,),
-    }
+    {terms.product: terms.required_evidence for terms in load_catalogue().products}
 )
-"""Per product, the kinds of evidence it needs; a bank replaces this table in settings."""
+"""Per product, the kinds of evidence it needs, from the product catalogue; a bank may
+replace this table in settings."""
 
 REQUESTED_AS: Final[Mapping[PageKind, DocumentKind]] = {
     PageKind.W2: DocumentKind.W2,

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Final
 
+from services.common.catalogue import load_catalogue
 from services.common.contracts import EmploymentStatus, LoanProduct, SubmittedApplication
 
 MIN_APPLICANT_AGE: Final = 18
@@ -56,19 +57,9 @@ class TermRange:
 
 
 PRODUCT_TERMS: Final[Mapping[LoanProduct, TermRange]] = MappingProxyType(
-    {
-        LoanProduct.CAR: TermRange(0.5, 7),
-        LoanProduct.HOME: TermRange(2, 30),
-        LoanProduct.GOLD: TermRange(0.5, 3),
-        LoanProduct.EDUCATION: TermRange(5, 15),
-        LoanProduct.PERSONAL: TermRange(2, 5),
-        LoanProduct.MEDICAL: TermRange(2, 5),
-        # Not in the product table. Unsecured home-improvement loans run from one year; secured
-        # ones (a second charge on the home) up to about fifteen, so 1-15 covers both.
-        LoanProduct.HOME_IMPROVEMENT: TermRange(1, 15),
-    }
+    {terms.product: TermRange(*terms.term_years) for terms in load_catalogue().products}
 )
-"""Bank policy from the product brief. Passed in as data so a bank can change it."""
+"""The product catalogue's term ranges. Passed in as data so a bank can change it."""
 
 
 def age_on(birth: date, day: date) -> int:

@@ -36,7 +36,7 @@ CLEAN_TERM = {
     LoanProduct.MEDICAL: 3.0,
     LoanProduct.HOME_IMPROVEMENT: 10.0,
 }
-POLICY_PRODUCTS = [product for product in CLEAN_TERM if product != LoanProduct.HOME_IMPROVEMENT]
+POLICY_PRODUCTS = list(CLEAN_TERM)
 MIN_SCORE = {
     "Home": 650,
     "Car": 600,
@@ -44,6 +44,7 @@ MIN_SCORE = {
     "Medical": 600,
     "Education": 580,
     "Gold": 580,
+    "Home Improvement": 620,
 }
 TERM_RANGE = {
     "Car": (0.5, 7.0),
@@ -52,6 +53,7 @@ TERM_RANGE = {
     "Education": (5.0, 15.0),
     "Personal": (2.0, 5.0),
     "Medical": (2.0, 5.0),
+    "Home Improvement": (1.0, 15.0),
 }
 
 
@@ -142,6 +144,13 @@ SINGLE_KNOCKOUTS: list[Any] = [
         "KO_DTI_ABOVE_CAP",
         id="dti-home",
     ),
+    pytest.param(
+        {"product": "Home Improvement", "debt_to_income_ratio": 43.01},
+        "KO-03",
+        "KO-03.Home Improvement",
+        "KO_DTI_ABOVE_CAP",
+        id="dti-home-improvement",
+    ),
     *[
         pytest.param(
             {"product": product, "debt_to_income_ratio": 40.01},
@@ -151,7 +160,7 @@ SINGLE_KNOCKOUTS: list[Any] = [
             id=f"dti-{product}",
         )
         for product in MIN_SCORE
-        if product != "Home"
+        if product not in ("Home", "Home Improvement")
     ],
     pytest.param({"annual_income": 0.0}, "KO-04", "KO-04", "KO_NO_INCOME", id="no-income"),
     pytest.param(
@@ -182,13 +191,6 @@ SINGLE_KNOCKOUTS: list[Any] = [
         for product, (shortest, longest) in TERM_RANGE.items()
         for side, term in (("short", shortest - 0.1), ("long", longest + 0.5))
     ],
-    pytest.param(
-        {"product": LoanProduct.HOME_IMPROVEMENT},
-        "KO-09",
-        "KO-09",
-        "KO_PRODUCT_NOT_IN_POLICY",
-        id="product-not-in-policy",
-    ),
 ]
 
 
@@ -321,7 +323,7 @@ def test_a_gap_in_the_grade_table_fails_loudly(tmp_path: Path) -> None:
 
 
 def test_version_is_stable_for_the_same_files(policy: CreditPolicy, tmp_path: Path) -> None:
-    assert re.fullmatch(r"1\.0\.0\+[0-9a-f]{12}", policy.version)
+    assert re.fullmatch(r"1\.1\.0\+[0-9a-f]{12}", policy.version)
     assert CreditPolicy().version == policy.version
     assert CreditPolicy(copy_tables(tmp_path)).version == policy.version
 
@@ -335,7 +337,7 @@ def test_version_changes_when_a_cut_off_changes(policy: CreditPolicy, tmp_path: 
     edited = CreditPolicy(directory)
 
     assert edited.version != policy.version
-    assert edited.version.startswith("1.0.0+")
+    assert edited.version.startswith("1.1.0+")
     facts = applicant(product="Home", credit_score=655)
     assert policy.check_knockouts(facts).passed
     assert edited.check_knockouts(facts).reason_codes == ("KO_SCORE_BELOW_MINIMUM",)
@@ -413,7 +415,7 @@ def _drop_edges(document: dict[str, Any]) -> None:
         (_set_content("hitPolicy", "first"), "hitPolicy must be 'collect'"),
         (_set_content("outputPath", ""), "outputPath must be 'knockouts'"),
         (_set_release(None), "metadata.version"),
-        (_set_release("1.1.0"), "disagree on metadata.version"),
+        (_set_release("1.2.0"), "disagree on metadata.version"),
         (_break_nodes, "not a JDM graph"),
         (_copy_description("KO-02.Car", "KO-02.Medical"), "have the same outputs"),
         (_drop_edges, "single chain of nodes"),
@@ -487,3 +489,15 @@ def test_grading_a_batch_gives_the_same_answers_as_one_by_one() -> None:
     assert policy.grade_batch([]) == []
     with pytest.raises(ValueError):
         policy.grade_batch([0.5, 1.5])
+
+
+def test_a_product_the_tables_do_not_cover_fails_closed(tmp_path: Path) -> None:
+    # As if Gold had just been added to the enumeration and not yet to KO-09's list.
+    def forget_gold(document: dict[str, Any]) -> None:
+        row = table_row(document, "KO-09")
+        row["in-product"] = row["in-product"].replace('"Gold", ', "")
+
+    directory = copy_tables(tmp_path)
+    edit_table(directory, "knockouts.json", forget_gold)
+    result = CreditPolicy(directory).check_knockouts(applicant(product="Gold"))
+    assert "KO_PRODUCT_NOT_IN_POLICY" in result.reason_codes
