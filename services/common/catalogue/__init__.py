@@ -78,6 +78,9 @@ class ProductTerms(_Frozen):
     max_dti_percent: float = Field(gt=0, le=100, description="Debt-to-income cap after the loan.")
     origination_fee: FeeRule
     required_evidence: tuple[Evidence, ...]
+    alternatives: tuple[LoanProduct, ...] = Field(
+        default=(), description="What to offer instead when this product cannot be, in order."
+    )
     max_age_at_maturity: int = Field(ge=18, le=120)
 
     @model_validator(mode="after")
@@ -124,6 +127,9 @@ class Catalogue(_Frozen):
         names = [terms.product for terms in self.products]
         if len(set(names)) != len(names):
             raise ValueError("a product is listed twice")
+        for terms in self.products:
+            if terms.product in terms.alternatives:
+                raise ValueError(f"{terms.product.value} lists itself as its alternative")
         missing = set(LoanProduct) - set(names)
         if missing:
             # Fail closed: a product without terms must not be priced from defaults.
@@ -132,7 +138,7 @@ class Catalogue(_Frozen):
 
     def __getitem__(self, product: LoanProduct) -> ProductTerms:
         for terms in self.products:
-            if terms.product is product:
+            if terms.product == product:
                 return terms
         raise KeyError(product)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -23,6 +23,9 @@ from services.common.contracts.primitives import (
 from services.common.contracts.stages import MAX_PRINCIPAL_REASONS
 
 MAX_OFFERS = 10
+
+
+NarrativeSource = Literal["llm", "template"]
 
 
 class DecisionOutcome(StrEnum):
@@ -65,6 +68,15 @@ class Offer(EventModel):
     term_months: int = Field(ge=1, le=480, description="Tenure in months.")
     monthly_payment: Money = Field(description="Annuity payment per month.")
     total_interest: Money = Field(description="Interest paid over the whole term.")
+    label: str | None = Field(
+        default=None,
+        max_length=60,
+        description="Why this option: 'lowest monthly payment', 'smaller amount', ...",
+    )
+    fees: Money = Field(default=0.0, description="Origination fee paid at closing.")
+    final_payment: Money | None = Field(
+        default=None, description="The last payment, adjusted by cents so the balance ends at 0."
+    )
 
 
 class LoanDecision(EventModel):
@@ -98,6 +110,25 @@ class LoanDecision(EventModel):
     received_at: Timestamp = Field(description="When ingest accepted the application.")
     decided_at: Timestamp = Field(description="When the decision was made.")
     policy_version: VersionLabel = Field(description="Version of the credit policy applied.")
+    narrative_source: NarrativeSource | None = Field(
+        default=None,
+        description="llm: a language model phrased it and every figure and reason was verified; "
+        "template: written from the same facts without a model.",
+    )
+    model_version: VersionLabel | None = Field(
+        default=None, description="Version of the default model that scored the application."
+    )
+    catalogue_version: VersionLabel | None = Field(
+        default=None, description="Version of the product catalogue the offers were priced from."
+    )
+    stage_timings_ms: dict[StageName, float] = Field(
+        default_factory=dict,
+        max_length=len(StageName),
+        description="Milliseconds each stage took, from the previous stage's completion.",
+    )
+    revision: int = Field(
+        default=0, ge=0, le=1000, description="The revision of the application that was decided."
+    )
 
     @model_validator(mode="after")
     def _outcome_matches_offers_and_reasons(self) -> Self:
