@@ -18,6 +18,7 @@ every figure comes from ``pricing.price``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
@@ -66,8 +67,16 @@ class Offerer:
     def __init__(self, rules: ProductRules) -> None:
         self.rules = rules
         self.catalogue: Catalogue = rules.catalogue
+        self._rates: dict[tuple[LoanProduct, RiskGrade], Decimal] = {}
 
     def rate(self, product: LoanProduct, grade: RiskGrade) -> Decimal:
+        key = (product, grade)
+        rate = self._rates.get(key)
+        if rate is None:
+            rate = self._rates[key] = self._rate(product, grade)
+        return rate
+
+    def _rate(self, product: LoanProduct, grade: RiskGrade) -> Decimal:
         terms = self.catalogue[product]
         return rate_for(
             Decimal(str(terms.base_rate_percent)),
@@ -183,7 +192,8 @@ class Offerer:
         def fits(months: int) -> bool:
             return self.fits(terms.product, amount, months, grade, capacity)
 
-        shortest = _first_true(window[0], term, fits)
+        guess = _term_guess(self.rate(terms.product, grade), amount, capacity)
+        shortest = _first_true(window[0], term, fits, guess)
         picks = [
             ("lowest total cost", shortest if shortest is not None else term),
             ("balanced", term),
@@ -210,7 +220,10 @@ class Offerer:
         capacity = borrower.payment_capacity(terms.max_dti_percent)
         options: list[Option | None] = []
         longer = _first_true(
-            term + 1, window[1], lambda m: self.fits(terms.product, amount, m, grade, capacity)
+            term + 1,
+            window[1],
+            lambda m: self.fits(terms.product, amount, m, grade, capacity),
+            _term_guess(self.rate(terms.product, grade), amount, capacity),
         )
         if longer is not None:
             options.append(self.option("longer term", terms.product, amount, longer, grade))
@@ -291,10 +304,21 @@ def _clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
     return min(max(value, low), high)
 
 
-def _first_true(low: int, high: int, test: Callable[[int], bool]) -> int | None:
+def _first_true(
+    low: int, high: int, test: Callable[[int], bool], guess: int | None = None
+) -> int | None:
     """The smallest month in [low, high] passing ``test``, which holds from some month on
-    (a longer term never raises the payment); None if none does."""
-    if low > high or not test(high):
+    (a longer term never raises the payment); None if none does. A ``guess`` from the annuity
+    formula usually settles it in two tests; the search still decides."""
+    if low > high:
+        return None
+    if guess is not None and low <= guess <= high and test(guess):
+        if guess == low or not test(guess - 1):
+            return guess
+        high = guess - 1
+    elif guess is not None and low <= guess < high:
+        low = guess + 1
+    if not test(high):
         return None
     while low < high:
         middle = (low + high) // 2
@@ -303,3 +327,17 @@ def _first_true(low: int, high: int, test: Callable[[int], bool]) -> int | None:
         else:
             low = middle + 1
     return low
+
+
+def _term_guess(annual_rate_percent: Decimal, amount: Decimal, payment: Decimal) -> int | None:
+    """The months after which a level ``payment`` repays ``amount``, by the annuity formula in
+    floating point (rounded up); None when the payment never does."""
+    if payment <= 0:
+        return None
+    monthly = float(annual_rate_percent) / 1200
+    principal, level = float(amount), float(payment)
+    if monthly == 0:
+        return max(1, math.ceil(principal / level))
+    if monthly * principal >= level:
+        return None
+    return max(1, math.ceil(-math.log(1 - monthly * principal / level) / math.log1p(monthly)))
