@@ -60,6 +60,7 @@ STATE_ATTRIBUTE = "prescreen_authenticator"
 SCOPE_APPLICATIONS_WRITE = "applications:write"
 SCOPE_APPLICATIONS_READ = "applications:read"
 SCOPE_DOCUMENTS_WRITE = "documents:write"
+SCOPE_QUOTES_READ = "quotes:read"
 
 _MAX_CREDENTIAL_LENGTH = 8192
 _PEM_BLOCK = re.compile(
