@@ -22,6 +22,7 @@ from services.offers.narrative.narrator import Narrator
 from services.offers.narrative.retrieval import KnowledgeBase, default_knowledge_base
 from services.offers.narrative.settings import NarrativeSettings
 from services.offers.options import Offerer
+from services.offers.quotes.context import QuoteContextStore
 from services.offers.settings import OffersSettings
 
 SERVICE = "offers"
@@ -51,6 +52,11 @@ def build_handler(
         retriever=knowledge,
         offer_letter=settings.offer_letter,
         narration_workers=narrative.concurrency,
+        contexts=QuoteContextStore(
+            client,
+            prefix=redis_settings.key_prefix,
+            ttl_s=int(settings.quote_context_days * 24 * 3600),
+        ),
         metrics=metrics,
         output=output,
     )

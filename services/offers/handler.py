@@ -11,10 +11,10 @@ through ``Once``, so a replayed batch reuses the stored text instead of paying a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.common.catalogue import Catalogue
 from services.common.contracts import ApplicationCase, Topics
@@ -28,11 +28,18 @@ from services.offers.narration import narrative_facts, passages_for
 from services.offers.narrative.narrator import NarrationOutcome, Narrator
 from services.offers.narrative.retrieval import Retriever
 from services.offers.options import Offerer
+from services.offers.quotes.context import QuoteContext, context_of
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_NARRATIVE = 4000
+
+
+class QuoteContexts(Protocol):
+    """Where decisions with offers leave what the quote API needs (``QuoteContextStore``)."""
+
+    def save_many(self, contexts: Iterable[QuoteContext]) -> int: ...
 
 
 def _utc_now() -> datetime:
@@ -48,6 +55,7 @@ class OffersHandler:
         retriever: Retriever,
         offer_letter: bool = False,
         narration_workers: int = 1,
+        contexts: QuoteContexts | None = None,
         metrics: OffersMetrics | None = None,
         output: TopicSpec[LoanDecision] = Topics.DECISIONS,
         clock: Clock = _utc_now,
@@ -58,6 +66,7 @@ class OffersHandler:
         self._retriever = retriever
         self._offer_letter = offer_letter
         self._workers = max(1, narration_workers)
+        self._contexts = contexts
         self._metrics = metrics or OffersMetrics()
         self._output = output
         self._clock = clock
@@ -74,6 +83,7 @@ class OffersHandler:
             else:
                 drafts.append((envelope, draft))
         decisions = self._narrate([draft.decision for _, draft in drafts])
+        self._save_contexts(drafts, decisions)
         emits = []
         for (envelope, _), decision in zip(drafts, decisions, strict=True):
             self._metrics.observe(decision)
@@ -91,6 +101,27 @@ class OffersHandler:
                 )
             emits.append(Emit.following(envelope, self._output, decision))
         return emits
+
+    def _save_contexts(
+        self, drafts: list[tuple[Envelope[Any], Draft]], decisions: list[LoanDecision]
+    ) -> None:
+        """What the quote API recomputes offers from, for every decision with offers. Saved
+        before the batch commits: a replay saves the same again."""
+        if self._contexts is None:
+            return
+        contexts = [
+            context_of(
+                envelope.value,
+                decision.outcome,
+                None,  # the API asks the status store who owns the application
+                decided_at=decision.decided_at,
+                catalogue_version=decision.catalogue_version or self._catalogue.version,
+            )
+            for (envelope, _), decision in zip(drafts, decisions, strict=True)
+            if decision.offers
+        ]
+        if contexts:
+            self._contexts.save_many(contexts)
 
     def _narrate(self, decisions: list[LoanDecision]) -> list[LoanDecision]:
         if self._workers == 1 or len(decisions) <= 1 or self._narrator.model_id is None:

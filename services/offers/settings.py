@@ -29,6 +29,12 @@ class OffersSettings(ServiceSettings):
         default=False,
         description="Also write the offer letter for approvals and counter-offers (appended).",
     )
+    quote_context_days: float = Field(
+        default=30,
+        gt=0,
+        le=365,
+        description="How long the quote API can recompute an application's offers.",
+    )
     narrative_lease_s: float = Field(
         default=60.0, gt=0, le=600, description="Claim on one model call; above its timeout."
     )

@@ -15,6 +15,7 @@ from services.common.contracts.decision import DecisionOutcome, LoanDecision
 from services.common.runtime import RuntimeSettings, StageRuntime
 from services.common.settings import KafkaSettings, RedisSettings, redis_client
 from services.offers.app import build_handler
+from services.offers.quotes.context import QuoteContextStore
 from services.offers.settings import OffersSettings
 from tests.integration.runtime.support import make_topics, produce, read_committed
 from tests.unit.contracts import samples
@@ -119,3 +120,9 @@ def test_scored_cases_become_one_decision_each(
         assert decision.narrative and decision.narrative_source == "template"
         assert decision.stage_timings_ms and decision.catalogue_version
     assert waiting.application_id not in decisions
+    # What the quote API recomputes offers from, for the decisions with offers only.
+    contexts = QuoteContextStore(client, prefix=unique_name)
+    saved = contexts.get(str(approved.application_id))
+    assert saved is not None and saved.risk_grade == approved.scoring.risk_grade
+    assert contexts.get(str(student.application_id)) is not None
+    assert contexts.get(str(fraud.application_id)) is None
