@@ -200,6 +200,31 @@ def scoring(
         )
 
 
+@app.command("offers")
+def offers(
+    quotes: Annotated[int, typer.Option(min=100, help="Quotes per measured path.")] = 5_000,
+    stage_events: Annotated[
+        int, typer.Option(min=100, help="Applications through scoring and offers.")
+    ] = 5_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the generated data.")] = 7,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Use this broker (loopback only); default: start a private one."),
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Use this Redis; default: private.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Real-time quotes (p99) and the offers stage against the scoring stage in the same run."""
+    from services.common.bench.servers import bench_servers
+    from services.offers.bench import OffersBenchConfig, run_offers_bench
+
+    config = OffersBenchConfig(quotes=quotes, stage_events=stage_events, seed=seed)
+    bootstrap, redis_url = _servers(bootstrap, redis_url)
+    with bench_servers(bootstrap, redis_url, prefix="prescreen-bench-offers-") as servers:
+        report = run_offers_bench(config, redis_url=servers[1])
+    _report(report, as_json)
+
+
 @app.command("screening")
 def screening(
     list_size: Annotated[
