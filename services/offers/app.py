@@ -5,6 +5,7 @@ Run as a process with ``python -m services.offers.app``.
 
 from __future__ import annotations
 
+import boto3
 import redis
 
 from services.common.catalogue import load_catalogue
@@ -18,8 +19,9 @@ from services.common.settings import RedisSettings, redis_client
 from services.offers.eligibility import ProductRules
 from services.offers.handler import OffersHandler
 from services.offers.metrics import OffersMetrics
+from services.offers.narrative.knowledge_bases import BedrockKnowledgeBase
 from services.offers.narrative.narrator import Narrator
-from services.offers.narrative.retrieval import KnowledgeBase, default_knowledge_base
+from services.offers.narrative.retrieval import KnowledgeBase, Retriever, default_knowledge_base
 from services.offers.narrative.settings import NarrativeSettings
 from services.offers.options import Offerer
 from services.offers.quotes.context import QuoteContextStore
@@ -46,10 +48,19 @@ def build_handler(
         if settings.knowledge_dir is None
         else KnowledgeBase.load(settings.knowledge_dir)
     )
+    retriever: Retriever = knowledge
+    if narrative.knowledge_base_id is not None:
+        agent = boto3.session.Session().client(
+            "bedrock-agent-runtime",
+            region_name=narrative.region,
+            endpoint_url=narrative.agent_endpoint_url,
+            config=narrative.botocore_config(),
+        )
+        retriever = BedrockKnowledgeBase(agent, narrative.knowledge_base_id, fallback=knowledge)
     return OffersHandler(
         offerer=Offerer(ProductRules(load_catalogue(settings.catalogue_file))),
         narrator=Narrator.from_settings(narrative, once=once),
-        retriever=knowledge,
+        retriever=retriever,
         offer_letter=settings.offer_letter,
         narration_workers=narrative.concurrency,
         contexts=QuoteContextStore(

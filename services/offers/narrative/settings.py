@@ -42,6 +42,15 @@ class NarrativeSettings(BaseSettings):
     guardrail_version: str = Field(
         default="DRAFT", pattern=r"^(DRAFT|[1-9][0-9]{0,7})$", description="DRAFT or a number."
     )
+    knowledge_base_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z]{1,10}$",
+        description="A Bedrock knowledge base to retrieve policy passages from; the local one "
+        "in the repository when unset or when it fails.",
+    )
+    agent_endpoint_url: str | None = Field(
+        default=None, description="Another Bedrock agent runtime endpoint (knowledge bases)."
+    )
     region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,32}$")
     endpoint_url: str | None = Field(
         default=None, description="Another Bedrock runtime endpoint, e.g. a VPC endpoint."
@@ -61,7 +70,7 @@ class NarrativeSettings(BaseSettings):
     breaker_window_s: float = Field(default=60.0, gt=0, le=3600)
     breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
 
-    @field_validator("endpoint_url")
+    @field_validator("endpoint_url", "agent_endpoint_url")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
         return check_endpoint_url(value)

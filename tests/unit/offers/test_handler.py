@@ -148,3 +148,25 @@ def test_a_verified_model_text_is_published_as_the_models() -> None:
         [decision] = decisions(model_handler(client)([case_envelope(Topics.SCORED, case(8))]))
     assert decision.narrative_source == "llm"
     assert decision.narrative == template.narrative
+
+
+def test_the_wiring_reads_a_bedrock_knowledge_base_when_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import redis
+
+    from services.common.settings import RedisSettings
+    from services.offers.app import build_handler
+    from services.offers.narrative.knowledge_bases import BedrockKnowledgeBase
+    from services.offers.narrative.settings import NarrativeSettings
+    from services.offers.settings import OffersSettings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    built = build_handler(
+        OffersSettings(),
+        redis.Redis(host="127.0.0.1", port=1),  # never contacted while wiring
+        RedisSettings(),
+        narrative=NarrativeSettings(knowledge_base_id="KB12345678", region="us-east-1"),
+    )
+    assert isinstance(built._retriever, BedrockKnowledgeBase)
