@@ -9,8 +9,8 @@ One run:
   scored by the scoring handler with a freshly trained XGBoost model, then decided by the offers
   handler with template narratives, in batches. The scoring handler's rate on the same events in
   the same run is the baseline: "keeps pace" means the offers stage decides at least as many
-  applications per second as scoring scores. Both are best of three passes; Kafka and Redis are
-  left out of both (the runtime benchmark measures the transport on its own).
+  applications per second as scoring scores. Both are the best of five alternating passes;
+  Kafka and Redis are left out of both (the runtime benchmark measures the transport on its own).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class OffersBenchConfig:
     batch_size: int = 500
     training_rows: int = 10_000
     seed: int = 7
-    passes: int = 3
+    passes: int = 5
 
 
 class _RunNow:
@@ -65,23 +65,16 @@ class _RunNow:
         return [fn() for _, fn in calls]
 
 
-def _best_rate(
+def _timed_pass(
     handler: Callable[[Sequence[Envelope[Any]]], list[Emit]],
     envelopes: Sequence[Envelope[Any]],
     batch_size: int,
-    passes: int,
 ) -> tuple[float, list[Emit]]:
-    handler(envelopes[:batch_size])  # warm caches and lazy imports outside the timing
-    freeze_startup_heap()
-    best = float("inf")
     emitted: list[Emit] = []
-    for _ in range(passes):
-        emitted = []
-        started = time.perf_counter()
-        for start in range(0, len(envelopes), batch_size):
-            emitted.extend(handler(envelopes[start : start + batch_size]))
-        best = min(best, time.perf_counter() - started)
-    return len(envelopes) / best, emitted
+    started = time.perf_counter()
+    for start in range(0, len(envelopes), batch_size):
+        emitted.extend(handler(envelopes[start : start + batch_size]))
+    return time.perf_counter() - started, emitted
 
 
 def _scored_envelopes(emits: Sequence[Emit]) -> list[Envelope[Any]]:
@@ -123,14 +116,25 @@ def run_offers_bench(config: OffersBenchConfig, *, redis_url: str | None) -> dic
         policy=CreditPolicy(),
         stage_version="bench",
     )
-    scoring_eps, scored = _best_rate(scoring, events, config.batch_size, config.passes)
     offers = OffersHandler(
         offerer=Offerer(ProductRules(load_catalogue())),
         narrator=Narrator(),
         retriever=default_knowledge_base(),
     )
+    _, scored = _timed_pass(scoring, events, config.batch_size)  # warms caches, makes the cases
     cases = _scored_envelopes(scored)
-    offers_eps, decided = _best_rate(offers, cases, config.batch_size, config.passes)
+    offers(cases[: config.batch_size])
+    freeze_startup_heap()
+    # Passes alternate, so a slow spell of the machine slows both handlers, not just one; the
+    # best pass of each is the closest to what it costs.
+    scoring_s = offers_s = float("inf")
+    decided: list[Emit] = []
+    for _ in range(config.passes):
+        elapsed, _ = _timed_pass(scoring, events, config.batch_size)
+        scoring_s = min(scoring_s, elapsed)
+        elapsed, decided = _timed_pass(offers, cases, config.batch_size)
+        offers_s = min(offers_s, elapsed)
+    scoring_eps, offers_eps = len(events) / scoring_s, len(cases) / offers_s
     outcomes: Counter[str] = Counter()
     for emit in decided:
         assert isinstance(emit.value, LoanDecision)
