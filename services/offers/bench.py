@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common.catalogue import load_catalogue
-from services.common.contracts import HISTORICAL_COLUMNS, Scored, Topics
+from services.common.contracts import Scored, Topics
 from services.common.contracts.decision import LoanDecision
 from services.common.heap import freeze_startup_heap
 from services.common.runtime import Emit, Envelope
@@ -35,12 +35,9 @@ from services.offers.narrative.narrator import Narrator
 from services.offers.narrative.retrieval import default_knowledge_base
 from services.offers.options import Offerer
 from services.offers.quotes.bench import bench_quotes
-from services.scoring.bureau import SimulatedBureau, SimulatedInternalData
+from services.scoring.bench import training_table
 from services.scoring.data.generator import generate
-from services.scoring.data.table import LABEL_COLUMN
-from services.scoring.handler import ScoringHandler
-from services.scoring.policy import CreditPolicy
-from services.scoring.stage_bench import fraud_screened_events
+from services.scoring.stage_bench import bench_handler, fraud_screened_events
 from services.scoring.training.artifact import load_artifact, write_artifact
 from services.scoring.training.spec import builtin_spec, load_spec
 from services.scoring.training.train import train
@@ -54,15 +51,6 @@ class OffersBenchConfig:
     training_rows: int = 10_000
     seed: int = 7
     passes: int = 5
-
-
-class _RunNow:
-    """Stands in for ``Once``: every call runs; Redis round trips are not measured here."""
-
-    def many(
-        self, calls: Sequence[tuple[str, Callable[[], Any]]], *, workers: int = 1
-    ) -> list[Any]:
-        return [fn() for _, fn in calls]
 
 
 def _timed_pass(
@@ -102,20 +90,11 @@ def run_offers_bench(config: OffersBenchConfig, *, redis_url: str | None) -> dic
     generated = generate(max(config.stage_events * 2, 2_000), config.seed + 1)
     events = fraud_screened_events(generated, config.stage_events)
     spec = load_spec(builtin_spec("loan-default"))
-    training = generate(config.training_rows, config.seed)
+    training = training_table(config.training_rows, config.seed)
     with tempfile.TemporaryDirectory(prefix="prescreen-bench-offers-") as workdir:
-        table = {name: training.columns[name] for name in HISTORICAL_COLUMNS}
-        table[LABEL_COLUMN] = training.defaulted
-        result = train(spec, table, folds=2, seed=config.seed, candidates=("xgboost",))
+        result = train(spec, training, folds=2, seed=config.seed, candidates=("xgboost",))
         model = load_artifact(write_artifact(result, Path(workdir) / "xgboost"))
-    scoring = ScoringHandler(
-        bureau=SimulatedBureau(),
-        internal_data=SimulatedInternalData(),
-        once=_RunNow(),
-        model=model,
-        policy=CreditPolicy(),
-        stage_version="bench",
-    )
+    scoring = bench_handler(model)
     offers = OffersHandler(
         offerer=Offerer(ProductRules(load_catalogue())),
         narrator=Narrator(),

@@ -61,7 +61,8 @@ class ScoringBenchConfig:
     deep_reference: bool = True
 
 
-def _table(rows: int, seed: int) -> Table:
+def training_table(rows: int, seed: int) -> Table:
+    """A generated table with its labels, as training takes it."""
     return _columns(generate(rows, seed))
 
 
@@ -110,7 +111,7 @@ def _measure(model: LoadedModel, table: Table, config: ScoringBenchConfig) -> di
 
 def run_scoring_bench(config: ScoringBenchConfig) -> dict[str, Any]:
     spec = load_spec(builtin_spec("loan-default"))
-    training = _table(config.training_rows, config.seed)
+    training = training_table(config.training_rows, config.seed)
     generated = generate(config.batch_rows, config.seed + 1)
     scoring = _columns(generated)
     events = fraud_screened_events(generated, config.stage_events)

@@ -126,11 +126,10 @@ def fraud_screened_events(table: GeneratedTable, count: int) -> list[Envelope[An
     return envelopes
 
 
-def stage_throughput(
-    model: LoadedModel, envelopes: Sequence[Envelope[Any]], batch_size: int, repeats: int = 3
-) -> dict[str, Any]:
-    """Applications per second through the handler, and how they were decided."""
-    handler = ScoringHandler(
+def bench_handler(model: LoadedModel) -> ScoringHandler:
+    """The scoring handler as the benchmarks run it: simulated bureau, shipped policy, and
+    every ``Once`` call run directly."""
+    return ScoringHandler(
         bureau=SimulatedBureau(),
         internal_data=SimulatedInternalData(),
         once=_RunNow(),
@@ -138,6 +137,13 @@ def stage_throughput(
         policy=CreditPolicy(),
         stage_version="bench",
     )
+
+
+def stage_throughput(
+    model: LoadedModel, envelopes: Sequence[Envelope[Any]], batch_size: int, repeats: int = 3
+) -> dict[str, Any]:
+    """Applications per second through the handler, and how they were decided."""
+    handler = bench_handler(model)
     handler(envelopes[:batch_size])  # warm caches and lazy imports outside the timing
     freeze_startup_heap()  # as the stage runtime does once it has started
     statuses: dict[str, int] = {}
