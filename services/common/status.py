@@ -1,8 +1,9 @@
 """The per-application status projection, kept in Redis.
 
-Ingest writes the first entry when it accepts an application; the notifier will advance it from
-the stage and decision events. ``GET /v1/applications/{id}`` reads it, and may wait for a
-change (long poll), so an upstream system can follow an application to its decision.
+Ingest writes the first entry when it accepts an application; the notifier advances it from the
+stage and decision events (``services/notifier/status``). ``GET /v1/applications/{id}`` reads
+it, and may wait for a change (long poll), so an upstream system can follow an application to
+its decision.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class ApplicationStatus(EventModel):
     updated_at: datetime
     timeline: tuple[StatusEntry, ...] = ()
     decision: LoanDecision | None = None
+    revision: int = Field(
+        default=0, ge=0, description="The application's latest revision (resumed after an upload)."
+    )
 
 
 class StatusStore:
