@@ -8,6 +8,7 @@ every service at the same cluster.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -112,6 +113,17 @@ class ServiceSettings(BaseSettings):
     log_redact_pii: bool = Field(
         default=True, description="Mask SSNs, e-mails, phone numbers and card numbers in logs."
     )
+
+
+def split_list(value: Any) -> Any:
+    """A list setting from the environment as ``a,b`` or as a JSON list; others pass through
+    (use as a ``mode="before"`` validator)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
 
 
 def _key_ring_decodes(keys: dict[str, SecretStr]) -> dict[str, SecretStr]:

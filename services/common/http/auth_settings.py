@@ -21,14 +21,13 @@ defaults for secrets, and a service with neither JWT keys nor API keys refuses t
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.common.settings import reject_placeholder
+from services.common.settings import reject_placeholder, split_list
 
 JwtAlgorithm = Literal["RS256", "ES256", "HS256"]
 
@@ -39,16 +38,6 @@ _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 _SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,128}$")  # RFC 6749 scope-token
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
-def _split_list(value: Any) -> Any:
-    """Accept ``RS256,ES256`` as well as a JSON list from the environment."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
 
 
 class ApiKeyClient(BaseModel):
@@ -119,7 +108,7 @@ class AuthSettings(BaseSettings):
     )
     realm: str = Field(default="prescreen", pattern=r"^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$")
 
-    _split = field_validator("jwt_algorithms", "jwt_client_id_claims", mode="before")(_split_list)
+    _split = field_validator("jwt_algorithms", "jwt_client_id_claims", mode="before")(split_list)
     _check_secret = field_validator("jwt_hs256_secret")(reject_placeholder)
 
     @field_validator("jwt_hs256_secret")

@@ -7,7 +7,6 @@ inline JSON list.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -15,23 +14,13 @@ from typing import Annotated, Any, Final
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.common.settings import reject_placeholder
+from services.common.settings import reject_placeholder, split_list
 from services.notifier.webhooks.ssrf import AllowList
 
 ENV_PREFIX: Final = "PRESCREEN_NOTIFIER_WEBHOOK_"
 MIN_SECRET_LENGTH: Final = 32
 SECRET_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # noqa: S105 - a regex, not a credential
 _SECRET_ID: Final = re.compile(SECRET_ID_PATTERN)
-
-
-def _split_list(value: Any) -> Any:
-    """Accept ``a,b`` as well as a JSON list from the environment."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
 
 
 class WebhookSettings(BaseSettings):
@@ -75,7 +64,7 @@ class WebhookSettings(BaseSettings):
         default="prescreen-notifier/1", pattern=r"^[\x21-\x7e][\x20-\x7e]{0,99}$"
     )
 
-    _split = field_validator("allow_hosts", "allowed_ports", mode="before")(_split_list)
+    _split = field_validator("allow_hosts", "allowed_ports", mode="before")(split_list)
 
     @field_validator("secrets")
     @classmethod
