@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final, Literal
 
 from services.common.catalogue import Catalogue, ProductTerms
@@ -33,6 +33,7 @@ from services.offers.pricing import Terms, monthly_payment, price, rate_for
 
 MAX_OPTIONS: Final = 3
 STEP: Final = Decimal(100)
+CENT: Final = Decimal("0.01")
 """Counter-offer amounts are whole hundreds, rounded down."""
 
 ProposalKind = Literal["as_requested", "counter_offer", "none"]
@@ -131,7 +132,7 @@ class Offerer:
         grade = borrower.risk_grade
         if grade is None:
             return Proposal("none", findings=(Finding("NO_RISK_GRADE", "No risk grade."),))
-        blocks = self._blocks(borrower, product)
+        blocks = self.blocks(borrower, product)
         window = self.rules.terms_for(product, borrower.age)
         if blocks or window is None:
             findings = tuple(Finding(b.reason_code, b.description) for b in blocks) or (
@@ -172,7 +173,8 @@ class Offerer:
             borrower, product, amount, term_months, grade, tuple(findings_list)
         )
 
-    def _blocks(self, borrower: Borrower, product: LoanProduct) -> tuple[Block, ...]:
+    def blocks(self, borrower: Borrower, product: LoanProduct) -> tuple[Block, ...]:
+        """Why ``product`` is not for ``borrower`` (eligibility table and score minimum)."""
         return self.rules.blocks(
             product,
             employment_status=borrower.employment_status,
@@ -193,7 +195,7 @@ class Offerer:
             return self.fits(terms.product, amount, months, grade, capacity)
 
         guess = _term_guess(self.rate(terms.product, grade), amount, capacity)
-        shortest = _first_true(window[0], term, fits, guess)
+        shortest = first_month(window[0], term, fits, guess)
         picks = [
             ("lowest total cost", shortest if shortest is not None else term),
             ("balanced", term),
@@ -219,7 +221,7 @@ class Offerer:
     ) -> tuple[Option, ...]:
         capacity = borrower.payment_capacity(terms.max_dti_percent)
         options: list[Option | None] = []
-        longer = _first_true(
+        longer = first_month(
             term + 1,
             window[1],
             lambda m: self.fits(terms.product, amount, m, grade, capacity),
@@ -236,18 +238,17 @@ class Offerer:
         self, terms: ProductTerms, term: int, grade: RiskGrade, capacity: Decimal
     ) -> Decimal | None:
         """The largest whole-hundred amount in the product's range whose payment fits."""
-        low, high = Decimal(str(terms.amount[0])), Decimal(str(terms.amount[1]))
         monthly = self.rate(terms.product, grade) / 1200
         if monthly == 0:
             estimate = capacity * term
         else:
             estimate = capacity * (1 - (1 + monthly) ** -term) / monthly
-        candidate = min((estimate / STEP).to_integral_value(ROUND_FLOOR) * STEP, high)
-        while candidate >= low:
-            if self.fits(terms.product, candidate, term, grade, capacity):
-                return candidate
-            candidate -= STEP
-        return None
+        return largest_amount(
+            lambda amount: self.fits(terms.product, amount, term, grade, capacity),
+            Decimal(str(terms.amount[0])),
+            Decimal(str(terms.amount[1])),
+            guess=estimate,
+        )
 
     def _alternatives(
         self,
@@ -277,7 +278,7 @@ class Offerer:
         grade: RiskGrade,
     ) -> Option | None:
         """``product`` at the amount and term nearest the request that this applicant can have."""
-        if self._blocks(borrower, product):
+        if self.blocks(borrower, product):
             return None
         window = self.rules.terms_for(product, borrower.age)
         if window is None:
@@ -304,7 +305,7 @@ def _clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
     return min(max(value, low), high)
 
 
-def _first_true(
+def first_month(
     low: int, high: int, test: Callable[[int], bool], guess: int | None = None
 ) -> int | None:
     """The smallest month in [low, high] passing ``test``, which holds from some month on
@@ -327,6 +328,36 @@ def _first_true(
         else:
             low = middle + 1
     return low
+
+
+def largest_amount(
+    fits: Callable[[Decimal], bool],
+    low: Decimal,
+    high: Decimal,
+    guess: Decimal | None = None,
+) -> Decimal | None:
+    """The largest whole hundred in ``[low, high]`` that fits (payments grow with the amount),
+    else ``low`` itself when it fits, else None. A ``guess`` from the annuity formula usually
+    settles it in three payments; a binary search decides otherwise."""
+    first = int((low / STEP).to_integral_value(ROUND_CEILING))
+    last = int((high / STEP).to_integral_value(ROUND_FLOOR))
+    if first > last or not fits(first * STEP):
+        return low if fits(low) else None
+    if guess is not None:
+        hint = min(max(int((guess / STEP).to_integral_value(ROUND_FLOOR)), first), last)
+        if fits(hint * STEP):
+            if hint == last or not fits((hint + 1) * STEP):
+                return (hint * STEP).quantize(CENT)
+            first = hint + 1  # hint + 1 fits too: the answer lies above
+        else:
+            last = hint - 1
+    while first < last:  # fits(first) holds throughout
+        middle = (first + last + 1) // 2
+        if fits(middle * STEP):
+            first = middle
+        else:
+            last = middle - 1
+    return (first * STEP).quantize(CENT)
 
 
 def _term_guess(annual_rate_percent: Decimal, amount: Decimal, payment: Decimal) -> int | None:

@@ -18,16 +18,13 @@ decides the answer:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from services.common.contracts.primitives import LoanProduct
 from services.offers.borrower import Borrower
-from services.offers.options import STEP, Offerer
+from services.offers.options import CENT, Offerer, first_month, largest_amount
 from services.offers.pricing import Terms
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +110,7 @@ def limits_for(offerer: Offerer, product: LoanProduct, age: int) -> Limits | Non
 def eligibility(offerer: Offerer, borrower: Borrower, product: LoanProduct) -> tuple[Reason, ...]:
     """Every reason ``product`` cannot be offered to ``borrower``; empty when it can."""
     reasons = [
-        Reason(block.reason_code, block.description)
-        for block in offerer.rules.blocks(
-            product,
-            employment_status=borrower.employment_status,
-            home_ownership=borrower.home_ownership,
-            credit_score=borrower.credit_score,
-        )
+        Reason(block.reason_code, block.description) for block in offerer.blocks(borrower, product)
     ]
     if borrower.risk_grade is None:
         reasons.append(Reason("NO_RISK_GRADE", "The application has no risk grade."))
@@ -170,7 +161,7 @@ def evaluate(
             largest_affordable_amount=largest_amount(
                 lambda value: fits(value, term_months), limits.min_amount, amount
             ),
-            shortest_affordable_term_months=_first_true(
+            shortest_affordable_term_months=first_month(
                 term_months + 1, limits.max_term_months, lambda months: fits(amount, months)
             ),
             limits=limits,
@@ -186,36 +177,6 @@ def evaluate(
         dti_after=borrower.dti_after(quoted.monthly_payment),
         limits=limits,
     )
-
-
-def largest_amount(fits: Callable[[Decimal], bool], low: Decimal, high: Decimal) -> Decimal | None:
-    """The largest whole hundred in ``[low, high]`` that fits (payments grow with the amount),
-    else ``low`` itself when it fits, else None. Binary search: a few dozen payments at most."""
-    first = int((low / STEP).to_integral_value(ROUND_CEILING))
-    last = int((high / STEP).to_integral_value(ROUND_FLOOR))
-    if first <= last and fits(first * STEP):
-        while first < last:
-            middle = (first + last + 1) // 2
-            if fits(middle * STEP):
-                first = middle
-            else:
-                last = middle - 1
-        return (first * STEP).quantize(CENT)
-    return low if fits(low) else None
-
-
-def _first_true(low: int, high: int, test: Callable[[int], bool]) -> int | None:
-    """The smallest month in [low, high] passing ``test``, which holds from some month on (a
-    longer term never raises the payment); None if none does."""
-    if low > high or not test(high):
-        return None
-    while low < high:
-        middle = (low + high) // 2
-        if test(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return low
 
 
 def _money(value: float) -> Decimal:

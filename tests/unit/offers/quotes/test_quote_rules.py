@@ -15,7 +15,7 @@ from services.common.contracts.primitives import EmploymentStatus, HomeOwnership
 from services.common.contracts.stages import RiskGrade
 from services.offers.borrower import Borrower, borrower_of
 from services.offers.eligibility import ProductRules
-from services.offers.options import Offerer
+from services.offers.options import Offerer, largest_amount
 from services.offers.quotes.context import QuoteContext, context_of
 from services.offers.quotes.rules import (
     Ineligible,
@@ -23,7 +23,6 @@ from services.offers.quotes.rules import (
     Quoted,
     Unaffordable,
     evaluate,
-    largest_amount,
 )
 from tests.unit.contracts import samples
 
