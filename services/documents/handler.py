@@ -29,6 +29,7 @@ from services.common.contracts import (
     Topics,
 )
 from services.common.contracts.applicant import PersonalDetails
+from services.common.contracts.documents import DocumentReference
 from services.common.contracts.topics import TopicSpec
 from services.common.docstore import (
     DocumentIntegrityError,
@@ -166,12 +167,10 @@ class DocumentsHandler:
                 except (DocumentNotFound, InvalidDocumentKey, InvalidDocument) as exc:
                     item.problems.append(FileProblem("unreadable", type(exc).__name__))
                     continue
-                problem = _check(data, reference.sha256)
-                if problem is not None:
-                    item.problems.append(problem)
+                checked = _check(data, reference)
+                if isinstance(checked, FileProblem):
+                    item.problems.append(checked)
                     continue
-                # The bytes, not the declaration, say what the file is.
-                checked = reference.model_copy(update={"content_type": sniff(data).content_type})
                 item.files.append(StoredFile(str(item.case.application_id), checked, data))
 
     def _extract(self, live: list[_Live]) -> None:
@@ -271,11 +270,13 @@ class DocumentsHandler:
         return Emit.following(envelope, self._output, case.advance(DocumentsVerified, **updates))
 
 
-def _check(data: bytes, recorded_sha256: str) -> FileProblem | None:
-    if sha256_hex(data) != recorded_sha256:
+def _check(data: bytes, reference: DocumentReference) -> DocumentReference | FileProblem:
+    """The reference with the content type the bytes show (not the declared one), or why the
+    file cannot be used."""
+    if sha256_hex(data) != reference.sha256:
         return FileProblem("integrity", "stored bytes do not match the recorded hash")
     try:
-        sniff(data)
+        kind = sniff(data)
     except InvalidDocument:
         return FileProblem("unreadable", "not a PDF, JPEG, PNG or TIFF")
-    return None
+    return reference.model_copy(update={"content_type": kind.content_type})
