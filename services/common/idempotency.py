@@ -180,6 +180,19 @@ def _run_concurrently(
         raise first_error
 
 
+class OnceCall(Protocol):
+    """What a side effect's caller needs of ``Once``: run ``fn`` at most once per ``key`` and
+    return its (stored) JSON result. ``Once`` fits; so does ``call_directly``."""
+
+    def __call__(self, key: str, fn: Callable[[], T], /) -> T: ...
+
+
+def call_directly(key: str, fn: Callable[[], T], /) -> T:
+    """A ``OnceCall`` without a store: every call runs (tests, tools, no Redis)."""
+    del key
+    return fn()
+
+
 class OnceBusyError(TransientError):
     """Another worker holds the lease and has not finished; retry later."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -65,10 +65,3 @@ class Parking(Protocol):
     def park(self, cases: Sequence[ApplicationCase]) -> None: ...
     def parked(self, application_ids: Iterable[str]) -> dict[str, ApplicationCase]: ...
     def claim_resumes(self, claims: Sequence[ResumeClaim]) -> list[bool]: ...
-
-
-class RunOnce(Protocol):
-    """The part of ``services.common.idempotency.Once`` the Textract extractor uses: a replayed
-    batch reuses the stored answer instead of paying for the call again."""
-
-    def __call__(self, key: str, fn: Callable[[], T], *, wait_s: float | None = None) -> T: ...

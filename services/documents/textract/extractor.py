@@ -25,7 +25,8 @@ import pypdfium2
 from services.common.contracts.documents import DocumentKind
 from services.common.errors import PermanentError
 from services.common.fieldcrypto import FieldCipher
-from services.documents.ports import Extraction, Extractor, RunOnce, StoredFile
+from services.common.idempotency import OnceCall
+from services.documents.ports import Extraction, Extractor, StoredFile
 from services.documents.textract.client import TextractAdapter
 from services.documents.textract.mapping import TextractResult
 
@@ -38,7 +39,7 @@ class TextractExtractor:
     """Textract through ``Once``, with the local extractor for what Textract cannot take."""
 
     def __init__(
-        self, adapter: TextractAdapter, once: RunOnce, cipher: FieldCipher, local: Extractor
+        self, adapter: TextractAdapter, once: OnceCall, cipher: FieldCipher, local: Extractor
     ) -> None:
         self._adapter = adapter
         self._once = once

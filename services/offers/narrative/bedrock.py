@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar, cast
 
@@ -36,6 +36,7 @@ from botocore.exceptions import (
 )
 
 from services.common.errors import PermanentError, TransientError
+from services.common.idempotency import OnceCall, call_directly
 from services.offers.narrative.circuit import CircuitBreaker, CircuitState
 from services.offers.narrative.facts import NarrativeFacts, NarrativePurpose
 from services.offers.narrative.prompt import PROMPT_VERSION, build_prompt
@@ -70,19 +71,6 @@ _PERMANENT_CODES: Final = frozenset(
         "UnrecognizedClientException",
     }
 )
-
-
-class OnceCall(Protocol):
-    """Run ``fn`` at most once per ``key`` and return its (stored) JSON result, like
-    ``services.common.idempotency.Once``."""
-
-    def __call__(self, key: str, fn: Callable[[], _T], /) -> _T: ...
-
-
-def call_directly(key: str, fn: Callable[[], _T], /) -> _T:
-    """A ``OnceCall`` without a store: every call runs (tests, tools, no Redis)."""
-    del key
-    return fn()
 
 
 class BedrockRuntimeApi(Protocol):

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from services.common.errors import PermanentError, TransientError
+from services.common.idempotency import OnceCall, call_directly
 from services.offers.narrative.bedrock import (
     BedrockNarrator,
     BedrockRefusedError,
@@ -29,9 +30,7 @@ from services.offers.narrative.bedrock import (
     CircuitOpenError,
     Generation,
     NarratorBusyError,
-    OnceCall,
     UnusableResponseError,
-    call_directly,
 )
 from services.offers.narrative.facts import Narrative, NarrativeFacts, NarrativePurpose
 from services.offers.narrative.prompt import PromptDataError
