@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypeVar, cast
+from typing import Any, Final, Protocol, cast
 
 import boto3
 from botocore.exceptions import (
@@ -44,7 +44,6 @@ from services.offers.narrative.settings import NarrativeSettings
 
 log = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
 
 ACCEPTED_STOP_REASONS: Final = frozenset({"end_turn", "stop_sequence"})
 """Stop reasons whose text may be used. Every other one is refused: guardrail_intervened and
