@@ -161,6 +161,7 @@ def _draft(
         model_version=scoring.model_version if scoring is not None else None,
         stage_timings_ms=stage_timings(case, now),
         revision=case.revision,
+        probability_of_default=scoring.probability_of_default if scoring is not None else None,
     )
     return Draft(decision, proposal)
 

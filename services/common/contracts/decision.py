@@ -15,6 +15,7 @@ from services.common.contracts.primitives import (
     LoanProduct,
     Money,
     Percent,
+    Probability,
     ReasonCodeValue,
     StageName,
     Timestamp,
@@ -128,6 +129,10 @@ class LoanDecision(EventModel):
     )
     revision: int = Field(
         default=0, ge=0, le=1000, description="The revision of the application that was decided."
+    )
+    probability_of_default: Probability | None = Field(
+        default=None,
+        description="The default model's estimate the decision used; none if it never scored.",
     )
 
     @model_validator(mode="after")

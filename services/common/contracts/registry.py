@@ -16,6 +16,7 @@ from services.common.contracts.case import (
 from services.common.contracts.dead_letter import DeadLetter
 from services.common.contracts.decision import LoanDecision
 from services.common.contracts.documents import DocumentsUploaded
+from services.common.contracts.notifications import DecisionStats, WebhookRetry
 from services.common.contracts.topics import ANY_WRITER, TopicSpec
 
 __all__ = ["ANY_WRITER", "DEFAULT_READERS", "UPSTREAM_WRITER", "Topics"]
@@ -26,6 +27,7 @@ UPSTREAM_WRITER: Final = "upstream"
 CE_TYPE_PREFIX: Final = "com.loanprescreen."
 
 _THIRTY_DAYS_MS: Final = str(30 * 24 * 60 * 60 * 1000)
+_SEVEN_DAYS_MS: Final = str(7 * 24 * 60 * 60 * 1000)
 
 
 class Topics:
@@ -88,6 +90,31 @@ class Topics:
             "a stage ended early reach it with their early outcome set."
         ),
     )
+    WEBHOOK_RETRIES: ClassVar[TopicSpec[WebhookRetry]] = TopicSpec(
+        name="loan.notifier.webhook-retries.v1",
+        value_model=WebhookRetry,
+        writer="notifier",
+        ce_type=f"{CE_TYPE_PREFIX}notifier.webhook-retry.v1",
+        description=(
+            "Webhook deliveries that failed and are owed another attempt after a backoff; the "
+            "notifier dead-letters one after its last attempt."
+        ),
+        partitions=3,
+        config={"retention.ms": _SEVEN_DAYS_MS},
+    )
+    DECISION_STATS: ClassVar[TopicSpec[DecisionStats]] = TopicSpec(
+        name="loan.decision-stats.v1",
+        value_model=DecisionStats,
+        writer="notifier",
+        ce_type=f"{CE_TYPE_PREFIX}decision-stats.v1",
+        description=(
+            "Decisions per product and outcome in closed one-minute windows of decision time, "
+            "for dashboards outside the platform."
+        ),
+        key="window start, product and outcome",
+        partitions=3,
+        config={"cleanup.policy": "compact,delete", "retention.ms": _THIRTY_DAYS_MS},
+    )
     DLQ: ClassVar[TopicSpec[DeadLetter]] = TopicSpec(
         name="loan.dlq.v1",
         value_model=DeadLetter,
@@ -109,6 +136,8 @@ class Topics:
             cls.FRAUD_SCREENED,
             cls.SCORED,
             cls.DECISIONS,
+            cls.WEBHOOK_RETRIES,
+            cls.DECISION_STATS,
             cls.DLQ,
         )
 
@@ -131,6 +160,8 @@ DEFAULT_READERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         Topics.FRAUD_SCREENED.name: ("scoring",),
         Topics.SCORED.name: ("offers",),
         Topics.DECISIONS.name: ("notifier",),
+        Topics.WEBHOOK_RETRIES.name: ("notifier",),
+        Topics.DECISION_STATS.name: (),
         Topics.DLQ.name: ("dlq-replay",),
     }
 )

@@ -24,6 +24,9 @@ from services.common.contracts import (
     SubmittedApplication,
     WatchlistMatch,
 )
+from services.common.contracts.decision import DecisionOutcome
+from services.common.contracts.notifications import DecisionStats, WebhookRetry
+from services.common.contracts.primitives import LoanProduct
 from services.common.fieldcrypto import FieldCipher
 from services.ingest.examples import example_submission
 from services.ingest.protection import Protector
@@ -186,3 +189,34 @@ def decision_payload() -> dict[str, Any]:
 
 def decision() -> LoanDecision:
     return LoanDecision.model_validate(decision_payload())
+
+
+def webhook_retry() -> WebhookRetry:
+    first = RECEIVED_AT + timedelta(seconds=10)
+    return WebhookRetry(
+        subscription_id="upstream-decisions",
+        event_id="9b2d6c1e-4f0a-4c55-8d3b-2f7e6a1c0d94",
+        kind="decision",
+        application_id=APPLICATION_ID,
+        body='{"id":"9b2d6c1e-4f0a-4c55-8d3b-2f7e6a1c0d94","kind":"decision","data":{}}',
+        attempts=2,
+        first_attempt_at=first,
+        next_attempt_at=first + timedelta(seconds=3),
+        last_outcome="retries_exhausted",
+        last_status=503,
+        last_reason="HTTP 503",
+    )
+
+
+def decision_stats() -> DecisionStats:
+    start = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
+    return DecisionStats(
+        window_start=start,
+        window_end=start + timedelta(minutes=1),
+        product=LoanProduct.CAR,
+        outcome=DecisionOutcome.APPROVED,
+        decisions=42,
+        requested_amount=512_400.0,
+        offered_amount=498_750.0,
+        mean_probability_of_default=0.061,
+    )

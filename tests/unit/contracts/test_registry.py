@@ -21,6 +21,8 @@ EXPECTED_WRITERS = {
     "loan.applications.fraud-screened.v1": "fraud",
     "loan.applications.scored.v1": "scoring",
     "loan.decisions.v1": "offers",
+    "loan.notifier.webhook-retries.v1": "notifier",
+    "loan.decision-stats.v1": "notifier",
     "loan.dlq.v1": "*",
 }
 

@@ -64,6 +64,8 @@ SAMPLE_EVENTS: dict[str, Any] = {
     Topics.FRAUD_SCREENED.name: samples.fraud_screened,
     Topics.SCORED.name: samples.scored,
     Topics.DECISIONS.name: samples.decision,
+    Topics.WEBHOOK_RETRIES.name: samples.webhook_retry,
+    Topics.DECISION_STATS.name: samples.decision_stats,
     Topics.DLQ.name: _dead_letter,
 }
 
