@@ -81,6 +81,8 @@ class DeliveryResult:
     reason: str
     delivery_id: str
     """The delivery id of the last attempt."""
+    retry_after_s: float | None = None
+    """How long the receiver asked us to wait (``Retry-After``), if it did."""
 
     @property
     def delivered(self) -> bool:
@@ -102,6 +104,9 @@ class DeliveryResult:
             duration_s=float(values["duration_s"]),
             reason=str(values["reason"]),
             delivery_id=str(values["delivery_id"]),
+            retry_after_s=None
+            if values.get("retry_after_s") is None
+            else float(values["retry_after_s"]),
         )
 
     def raise_for_outcome(self) -> None:
@@ -286,6 +291,7 @@ class WebhookDeliverer:
                     duration_s=max(0.0, self._clock() - started),
                     reason=classification.reason,
                     delivery_id=delivery_id,
+                    retry_after_s=classification.retry_after_s,
                 )
                 self._log_result(result)
                 return result

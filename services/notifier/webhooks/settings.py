@@ -56,10 +56,27 @@ class WebhookSettings(BaseSettings):
     total_timeout_s: float = Field(
         default=5.0, gt=0, le=60, description="Budget of one attempt, connect to last byte."
     )
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="Attempts per delivery in all (the first, then the retry topic's).",
+    )
     backoff_base_s: float = Field(default=1.0, gt=0, le=60)
     backoff_cap_s: float = Field(default=30.0, gt=0, le=600)
     max_response_bytes: int = Field(default=64 * 1024, ge=0, le=1024 * 1024)
+    workers: int = Field(
+        default=16, ge=1, le=256, description="Deliveries in flight at once, per stage process."
+    )
+    retry_batch_max_events: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description=(
+            "Most owed deliveries the retry stage takes per batch: a batch waits for its "
+            "backoffs and its slowest receiver, and must end well inside the poll interval."
+        ),
+    )
     user_agent: str = Field(
         default="prescreen-notifier/1", pattern=r"^[\x21-\x7e][\x20-\x7e]{0,99}$"
     )
