@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
 import orjson
@@ -159,25 +160,29 @@ return 0
 """
 
 
-def _run_concurrently(
+def _run_all(
     calls: Sequence[tuple[str, Callable[[], T]]],
     indices: list[int],
     workers: int,
     results: dict[int, T],
+    errors: dict[int, Exception],
 ) -> None:
-    """Run ``calls[i]`` for every ``i`` in ``indices`` on a thread pool; results of the calls
-    that succeeded land in ``results`` even when another fails, whose error is then raised."""
+    """Run ``calls[i]`` for every ``i`` in ``indices`` (on a thread pool if ``workers`` > 1),
+    every one of them even when some fail: results land in ``results``, failures in
+    ``errors``."""
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index][1]()
+        except Exception as exc:  # noqa: BLE001 - kept per call, raised or returned by the caller
+            errors[index] = exc
+
+    if workers == 1 or len(indices) <= 1:
+        for index in indices:
+            run(index)
+        return
     with ThreadPoolExecutor(max_workers=min(workers, len(indices))) as pool:
-        futures = {index: pool.submit(calls[index][1]) for index in indices}
-    first_error: BaseException | None = None
-    for index, future in futures.items():
-        error = future.exception()
-        if error is None:
-            results[index] = future.result()
-        elif first_error is None:
-            first_error = error
-    if first_error is not None:
-        raise first_error
+        list(pool.map(run, indices))
 
 
 class OnceCall(Protocol):
@@ -191,6 +196,13 @@ def call_directly(key: str, fn: Callable[[], T], /) -> T:
     """A ``OnceCall`` without a store: every call runs (tests, tools, no Redis)."""
     del key
     return fn()
+
+
+@dataclass(frozen=True)
+class FailedCall:
+    """A call of ``Once.many_settled`` that raised ``error``; nothing was stored for it."""
+
+    error: Exception
 
 
 class OnceBusyError(TransientError):
@@ -244,10 +256,22 @@ class Once:
         worker is still working on falls back to ``__call__``, which waits out its lease.
 
         ``workers`` > 1 runs the claimed calls on that many threads, for calls that wait on the
-        network (a credit bureau answers in tenths of a second). If calls fail, the results of
-        those that succeeded are stored (their side effects happened), the claims of the rest
-        are released, and the first error propagates.
+        network (a credit bureau answers in tenths of a second). If calls fail, every other
+        call still runs, the results of those that succeeded are stored (their side effects
+        happened), the claims of the rest are released, and the first error propagates.
         """
+        outcomes = self.many_settled(calls, workers=workers)
+        for outcome in outcomes:
+            if isinstance(outcome, FailedCall):
+                raise outcome.error
+        return cast(list[T], outcomes)
+
+    def many_settled(
+        self, calls: Sequence[tuple[str, Callable[[], T]]], *, workers: int = 1
+    ) -> list[T | FailedCall]:
+        """``many`` that never raises for a call: a failed call's place holds ``FailedCall``
+        (its claim released, so a later attempt may run it). For side effects that fail one by
+        one, such as webhooks to many receivers. Redis errors still propagate."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
         keys = [f"{self._prefix}:{key}" for key, _ in calls]
@@ -259,17 +283,16 @@ class Once:
                 pipe.set(redis_key, claim, nx=True, px=self._lease_ms)
             claimed = [bool(ok) for ok in pipe.execute()]
         results: dict[int, T] = {}
-        to_run = [index for index, held in enumerate(claimed) if held]
+        errors: dict[int, Exception] = {}
         try:
-            if workers == 1 or len(to_run) <= 1:
-                for index in to_run:
-                    results[index] = calls[index][1]()
-            else:
-                _run_concurrently(calls, to_run, workers, results)
+            _run_all(calls, [i for i, held in enumerate(claimed) if held], workers, results, errors)
         finally:
             self._settle_claims(keys, claims, claimed, results)
-        self._collect_others(calls, keys, claimed, results)
-        return [results[index] for index in range(len(calls))]
+        self._collect_others(calls, keys, claimed, results, errors)
+        return [
+            FailedCall(errors[index]) if index in errors else results[index]
+            for index in range(len(calls))
+        ]
 
     def _settle_claims(
         self, keys: list[str], claims: list[bytes], claimed: list[bool], results: dict[int, T]
@@ -300,6 +323,7 @@ class Once:
         keys: list[str],
         claimed: list[bool],
         results: dict[int, T],
+        errors: dict[int, Exception],
     ) -> None:
         """Results of keys this call did not claim: stored ones, or wait for their owner."""
         others = [index for index, held in enumerate(claimed) if not held]
@@ -309,9 +333,14 @@ class Once:
         for index, value in zip(others, current, strict=True):
             if isinstance(value, bytes) and value.startswith(_DONE):
                 results[index] = cast(T, orjson.loads(value[len(_DONE) :]))
-            else:
-                key, fn = calls[index]
+                continue
+            key, fn = calls[index]
+            try:
                 results[index] = self(key, fn)  # still claimed elsewhere, or expired meanwhile
+            except redis.RedisError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the caller sees it in the call's place
+                errors[index] = exc
 
     def result(self, key: str) -> object | None:
         """The stored result for ``key``, or None when the side effect has not completed."""

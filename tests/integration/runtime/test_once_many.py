@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from services.common.idempotency import Once
+from services.common.idempotency import FailedCall, Once
 
 pytestmark = pytest.mark.integration
 
@@ -61,16 +61,36 @@ def test_a_failure_keeps_what_ran_and_releases_the_rest(redis_url: str) -> None:
 
     with pytest.raises(ConnectionError):
         once.many([counter.call("a", 1), ("b", failing), counter.call("c", 3)])
-    assert counter.calls == ["a"]
-    assert once.result("a") == 1
-    assert once.result("b") is None and once.result("c") is None
-    # The retry pulls b and c, and reuses a.
+    # Every call ran; what succeeded is kept, the failure's claim released.
+    assert counter.calls == ["a", "c"]
+    assert once.result("a") == 1 and once.result("c") == 3
+    assert once.result("b") is None
+    # The retry pulls b only, and reuses a and c.
     assert once.many([counter.call("a", 10), counter.call("b", 20), counter.call("c", 30)]) == [
         1,
         20,
-        30,
+        3,
     ]
-    assert counter.calls == ["a", "b", "c"]
+    assert counter.calls == ["a", "c", "b"]
+
+
+def test_many_settled_puts_each_failure_in_its_place(redis_url: str) -> None:
+    once, _, _ = fresh_once(redis_url)
+    counter = Counter()
+
+    def failing() -> object:
+        raise ConnectionError("receiver down")
+
+    outcomes = once.many_settled(
+        [counter.call("a", 1), ("b", failing), counter.call("c", 3)], workers=3
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 3
+    failed = outcomes[1]
+    assert isinstance(failed, FailedCall) and isinstance(failed.error, ConnectionError)
+    assert once.result("b") is None
+    again = once.many_settled([counter.call("a", 10), counter.call("b", 20)])
+    assert again == [1, 20]
+    assert sorted(counter.calls) == ["a", "b", "c"]
 
 
 def test_a_key_claimed_by_another_worker_waits_for_its_result(redis_url: str) -> None:
