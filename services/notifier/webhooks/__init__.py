@@ -27,16 +27,15 @@ from services.notifier.webhooks.signing import (
 from services.notifier.webhooks.ssrf import (
     AllowList,
     BlockedUrlError,
-    GuardedTransport,
     UnresolvableHostError,
     UrlGuard,
-    guarded_client,
 )
 from services.notifier.webhooks.subscriptions import (
     EventKind,
     Subscription,
     SubscriptionRegistry,
 )
+from services.notifier.webhooks.transport import PinnedTransport
 
 __all__ = [
     "DELIVERY_ID_HEADER",
@@ -47,7 +46,7 @@ __all__ = [
     "DeliveryOutcome",
     "DeliveryResult",
     "EventKind",
-    "GuardedTransport",
+    "PinnedTransport",
     "RetryPolicy",
     "SignatureError",
     "Signer",
@@ -64,7 +63,6 @@ __all__ = [
     "classify_error",
     "classify_status",
     "deliver_once",
-    "guarded_client",
     "once_key",
     "verify",
     "webhook_body",

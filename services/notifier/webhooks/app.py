@@ -64,7 +64,7 @@ class WebhookTopics:
 
 @dataclass
 class WebhookParts:
-    """What both stages share; ``close`` releases the HTTP client and the delivery threads."""
+    """What both stages share; ``close`` releases the HTTP connections."""
 
     settings: WebhookSettings
     registry: SubscriptionRegistry
@@ -73,7 +73,6 @@ class WebhookParts:
     metrics: WebhookMetrics
 
     def close(self) -> None:
-        self.dispatcher.close()
         self.deliverer.close()
 
 
@@ -168,7 +167,13 @@ def retry_runtime(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services.notifier.webhooks")
     parser.add_argument("stage", nargs="?", choices=("deliveries", "retries"), default="deliveries")
+    parser.add_argument(
+        "--topic-prefix",
+        default="",
+        help="Run on the registry's topics renamed '<prefix>.<topic>' (a second deployment).",
+    )
     args = parser.parse_args(argv)
+    topics = WebhookTopics.prefixed(args.topic_prefix) if args.topic_prefix else WebhookTopics()
     settings = WebhookSettings()
     stage = RETRY_STAGE if args.stage == "retries" else DELIVERY_STAGE
     configure_logging(stage)
@@ -176,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     client = redis_client(redis_settings)
     parts = build_parts(settings, client, redis_settings)
     build = retry_runtime if args.stage == "retries" else delivery_runtime
-    runtime = build(parts, client, redis_settings)
+    runtime = build(parts, client, redis_settings, topics=topics)
     runtime.install_signal_handlers()
     try:
         runtime.run()

@@ -45,16 +45,18 @@ from services.notifier.webhooks.ssrf import (
     Resolver,
     UnresolvableHostError,
     UrlGuard,
-    guarded_client,
     system_resolver,
-    total_deadline,
 )
 from services.notifier.webhooks.subscriptions import EventKind, Subscription
+from services.notifier.webhooks.transport import PinnedTransport
+from services.notifier.webhooks.watchdog import total_deadline
 
 log = logging.getLogger(__name__)
 
 EVENT_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
 CONTENT_TYPE: Final = "application/json"
+CHECK_TTL_S: Final = 5.0
+"""How long a URL that passed the guard's pre-flight check is not checked again."""
 _NO_RESPONSE: Final = (BlockedUrlError, UnresolvableHostError, httpx.HTTPError, httpx.InvalidURL)
 
 
@@ -163,7 +165,7 @@ class WebhookDeliverer:
 
     def __init__(
         self,
-        client: httpx.Client,
+        transport: httpx.BaseTransport,
         guard: UrlGuard,
         signer: Signer,
         *,
@@ -176,13 +178,15 @@ class WebhookDeliverer:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         new_delivery_id: Callable[[], str] = _new_delivery_id,
-        close_client: bool = False,
+        close_transport: bool = False,
     ) -> None:
         if not 0 < connect_timeout_s <= total_timeout_s:
             raise ValueError("timeouts need 0 < connect_timeout_s <= total_timeout_s")
         if max_response_bytes < 0:
             raise ValueError("max_response_bytes must not be negative")
-        self._client = client
+        self._transport = transport
+        self._urls: dict[str, httpx.URL] = {}
+        self._checked: dict[str, float] = {}
         self._guard = guard
         self._signer = signer
         self._retry = retry if retry is not None else RetryPolicy()
@@ -194,7 +198,7 @@ class WebhookDeliverer:
         self._clock = clock
         self._wall_clock = wall_clock
         self._new_delivery_id = new_delivery_id
-        self._close_client = close_client
+        self._close_transport = close_transport
 
     @classmethod
     def from_settings(
@@ -205,7 +209,7 @@ class WebhookDeliverer:
         verify: ssl.SSLContext | bool = True,
         **overrides: Any,
     ) -> WebhookDeliverer:
-        """A deliverer with a guarded, address-pinning client it owns (``close()`` it).
+        """A deliverer with a guarded, address-pinning transport it owns (``close()`` it).
 
         ``verify`` is the TLS trust (e.g. an ``SSLContext`` with a private CA); ``overrides``
         are further constructor arguments (``sleep``, ``clock`` ...).
@@ -231,16 +235,16 @@ class WebhookDeliverer:
             **overrides,
         }
         return cls(
-            guarded_client(guard, verify=verify),
+            PinnedTransport(guard, verify=verify, max_response_bytes=settings.max_response_bytes),
             guard,
             Signer(settings.secrets),
-            close_client=True,
+            close_transport=True,
             **options,
         )
 
     def close(self) -> None:
-        if self._close_client:
-            self._client.close()
+        if self._close_transport:
+            self._transport.close()
 
     def __enter__(self) -> WebhookDeliverer:
         return self
@@ -310,8 +314,9 @@ class WebhookDeliverer:
         self, subscription: Subscription, event_id: str, delivery_id: str, body: bytes
     ) -> tuple[Classification, int | None]:
         """One attempt: (what it means, the HTTP status if there was a response)."""
+        url = self._url(subscription.url)
         try:
-            self._guard.check_url(subscription.url)
+            self._check(subscription.url, url)
         except (BlockedUrlError, UnresolvableHostError) as exc:
             return classify_error(exc), None
         headers = {
@@ -322,20 +327,20 @@ class WebhookDeliverer:
             ),
         }
         timeout = httpx.Timeout(self._total_timeout_s, connect=self._connect_timeout_s)
-        # Built directly rather than with client.build_request: no client cookies, default
-        # headers or auth ride along to a subscriber's endpoint.
+        # Sent straight through the transport, with no httpx client around it: no cookies,
+        # default headers, auth or redirects can ride along to a subscriber's endpoint.
         request = httpx.Request(
             "POST",
-            subscription.url,
+            url,
             content=body,
             headers=headers,
             extensions={"timeout": timeout.as_dict()},
         )
         with total_deadline(self._total_timeout_s):
             try:
-                response = self._client.send(request, stream=True, follow_redirects=False)
+                response = self._transport.handle_request(request)
             except _NO_RESPONSE as exc:
-                # The guard again, at connect time (GuardedTransport), or the network.
+                # The guard again, at connect time (the pinned transport), or the network.
                 return classify_error(exc), None
             try:
                 self._drain(response)
@@ -347,6 +352,26 @@ class WebhookDeliverer:
             now_s=self._wall_clock(),
         )
         return classification, response.status_code
+
+    def _check(self, text: str, url: httpx.URL) -> None:
+        """The guard's verdict on ``url``; a pass is remembered for ``CHECK_TTL_S``.
+
+        Remembering is safe: the transport checks again whenever it opens a connection and
+        connects only to an address it checked, so a DNS change cannot be slipped in here.
+        """
+        now = self._clock()
+        passed_at = self._checked.get(text)
+        if passed_at is not None and now - passed_at < CHECK_TTL_S:
+            return
+        self._guard.check_url(url)
+        self._checked[text] = now
+
+    def _url(self, text: str) -> httpx.URL:
+        """The parsed URL, parsed once per subscription URL."""
+        url = self._urls.get(text)
+        if url is None:
+            url = self._urls[text] = httpx.URL(text)
+        return url
 
     def _drain(self, response: httpx.Response) -> None:
         """Read (and drop) at most ``max_response_bytes``; the status alone decides."""
@@ -384,6 +409,20 @@ class OnceRunner(Protocol):
     def __call__(self, key: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
 
 
+def delivery_call(
+    deliverer: WebhookDeliverer, subscription: Subscription, event_id: str, body: bytes
+) -> Callable[[], dict[str, Any]]:
+    """The side effect ``Once`` runs: deliver, return the stored form, raise if not delivered
+    (so the claim is released and a later attempt may try again)."""
+
+    def call() -> dict[str, Any]:
+        result = deliverer.deliver(subscription, event_id, body)
+        result.raise_for_outcome()
+        return result.to_dict()
+
+    return call
+
+
 def deliver_once(
     once: OnceRunner,
     deliverer: WebhookDeliverer,
@@ -397,10 +436,5 @@ def deliver_once(
     A failed delivery raises (``WebhookRejectedError`` / ``WebhookRetryLaterError``), which
     releases the claim: nothing was accepted, so a later replay may try again.
     """
-
-    def call() -> dict[str, Any]:
-        result = deliverer.deliver(subscription, event_id, body)
-        result.raise_for_outcome()
-        return result.to_dict()
-
+    call = delivery_call(deliverer, subscription, event_id, body)
     return DeliveryResult.from_dict(once(once_key(subscription.id, event_id), call))

@@ -1,32 +1,34 @@
 """One attempt for each of many deliveries, side by side, each at most once.
 
-Both webhook stages hand their deliveries for a batch to a ``Dispatcher``. Every delivery runs
-through ``deliver_once`` (the once-key is subscription and event), on a pool of threads since
-each one waits on a receiver. A delivery that fails comes back as a failed ``DeliveryResult``
-for the stage to schedule again or dead-letter; only an infrastructure error (Redis, or a
-claim another instance still holds) propagates, so the runtime retries the whole batch, and
-the deliveries that succeeded meanwhile return their stored results without a second call.
+Both webhook stages hand their deliveries for a batch to a ``Dispatcher``. The batch runs
+through ``Once.many_settled`` (the once-key is subscription and event): one Redis round trip
+claims every key, the deliveries run on a pool of threads since each waits on a receiver, one
+round trip stores what was delivered. A delivery that fails comes back as a failed
+``DeliveryResult`` for the stage to schedule again or dead-letter; only an infrastructure error
+(Redis, or a claim another instance still holds) propagates, so the runtime retries the whole
+batch, and the deliveries that succeeded meanwhile return their stored results without a
+second call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from services.common.contracts.notifications import FailedDeliveryOutcome, WebhookRetry
+from services.common.idempotency import FailedCall
 from services.common.runtime import Envelope
 from services.notifier.webhooks.delivery import (
     DeliveryOutcome,
     DeliveryResult,
-    OnceRunner,
     WebhookDeliverer,
     WebhookRejectedError,
     WebhookRetryLaterError,
-    deliver_once,
+    delivery_call,
+    once_key,
 )
 from services.notifier.webhooks.metrics import WebhookMetrics
 from services.notifier.webhooks.retry import RetryPolicy
@@ -51,11 +53,27 @@ class Delivery:
     first_attempt_at: datetime | None = None
 
 
+class OnceBatch(Protocol):
+    """What the dispatcher needs of ``services.common.idempotency.Once``."""
+
+    def many_settled(
+        self, calls: Sequence[tuple[str, Callable[[], dict[str, Any]]]], *, workers: int = 1
+    ) -> list[dict[str, Any] | FailedCall]: ...
+
+
+def _result(outcome: dict[str, Any] | FailedCall) -> DeliveryResult:
+    if not isinstance(outcome, FailedCall):
+        return DeliveryResult.from_dict(outcome)
+    if isinstance(outcome.error, WebhookRejectedError | WebhookRetryLaterError):
+        return outcome.error.result
+    raise outcome.error
+
+
 class Dispatcher:
     def __init__(
         self,
         deliverer: WebhookDeliverer,
-        once: OnceRunner,
+        once: OnceBatch,
         policy: RetryPolicy,
         *,
         workers: int = 8,
@@ -70,34 +88,29 @@ class Dispatcher:
         self._workers = workers
         self._metrics = metrics
         self._clock = clock
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
 
     def now(self) -> datetime:
         return self._clock()
 
     def run(self, deliveries: Sequence[Delivery]) -> list[DeliveryResult]:
         """One attempt per delivery, results in input order."""
-        if len(deliveries) <= 1 or self._workers == 1:
-            return [self._attempt(delivery) for delivery in deliveries]
-        return list(self._pool.map(self._attempt, deliveries))
-
-    def _attempt(self, delivery: Delivery) -> DeliveryResult:
-        try:
-            result = deliver_once(
-                self._once,
-                self._deliverer,
-                delivery.subscription,
-                delivery.event_id,
-                delivery.body,
-            )
-        except (WebhookRejectedError, WebhookRetryLaterError) as failure:
-            result = failure.result
+        keys = [once_key(d.subscription.id, d.event_id) for d in deliveries]
+        first = {key: index for index, key in reversed(list(enumerate(keys)))}
+        distinct = sorted(first.values())
+        outcomes = self._once.many_settled(
+            [(keys[i], self._call(deliveries[i])) for i in distinct], workers=self._workers
+        )
+        by_key = {keys[i]: _result(o) for i, o in zip(distinct, outcomes, strict=True)}
+        results = [by_key[key] for key in keys]  # a repeated key shares its first's result
         if self._metrics is not None:
-            self._metrics.observe(delivery.kind, result)
-        return result
+            for delivery, result in zip(deliveries, results, strict=True):
+                self._metrics.observe(delivery.kind, result)
+        return results
+
+    def _call(self, delivery: Delivery) -> Callable[[], dict[str, Any]]:
+        return delivery_call(
+            self._deliverer, delivery.subscription, delivery.event_id, delivery.body
+        )
 
     def retry_record(
         self, delivery: Delivery, result: DeliveryResult, *, started: datetime

@@ -14,25 +14,21 @@ sits next to it: the cloud metadata service, Redis, Kafka, an admin port on loca
 * lets through a host named in the allow-list, or an address inside an allow-listed IP/CIDR.
 
 Checking a URL and then letting an HTTP client resolve the name again would leave a window for
-DNS rebinding (public answer to the check, ``127.0.0.1`` to the connect). ``GuardedTransport``
-closes it: its network backend resolves and checks the host *at connect time* and connects to
-the checked address itself, while TLS still uses the URL's host name for SNI and certificate
-verification, and the ``Host`` header is untouched. See the README for the limits.
+DNS rebinding (public answer to the check, ``127.0.0.1`` to the connect). The webhook transport
+(``transport.py``) closes it: it resolves and checks the host with ``UrlGuard.resolve`` *at
+connect time* and connects to the checked address itself, while TLS still uses the URL's host
+name for SNI and certificate verification, and the ``Host`` header is untouched. See the README
+for the limits.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import ipaddress
 import socket
-import ssl
-import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeAlias
+from typing import Final, TypeAlias
 
-import httpcore
 import httpx
 
 from services.common.errors import PermanentError, TransientError
@@ -301,152 +297,3 @@ class UrlGuard:
             if not (allowed_by_name or self._allow.permits_address(address)):
                 raise BlockedUrlError(f"host {host!r} resolves to a {reason} address")
         return tuple(addresses)
-
-
-# A total time budget for everything one request does on the wire (connect, TLS, send, read the
-# head and the body). httpx only has per-operation timeouts, so a receiver dripping one byte per
-# second would hold a worker far beyond "5 s"; the guarded streams cut every operation at the
-# deadline set here by the caller, for the calling thread only.
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "webhook_deadline", default=None
-)
-
-
-@contextlib.contextmanager
-def total_deadline(seconds: float) -> Iterator[None]:
-    """Bound every network operation of ``GuardedTransport`` inside the block to ``seconds``."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def _budget(timeout: float | None, error: type[Exception]) -> float | None:
-    deadline = _deadline.get()
-    if deadline is None:
-        return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise error("total time budget of the request is spent")
-    return remaining if timeout is None else min(timeout, remaining)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every operation also respects ``total_deadline``."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _budget(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _budget(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        budget = _budget(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, budget))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class GuardedNetworkBackend(httpcore.NetworkBackend):
-    """Resolves and checks the host when connecting, then connects to a checked address.
-
-    httpcore hands the URL's host to ``connect_tcp`` and keeps using it for SNI and certificate
-    verification; only the TCP connection goes to the pinned IP, so no second DNS answer can
-    slip in between the check and the connect.
-    """
-
-    def __init__(self, guard: UrlGuard, inner: httpcore.NetworkBackend | None = None) -> None:
-        self._guard = guard
-        self._inner = inner if inner is not None else httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = self._guard.resolve(host, port)
-        options = list(socket_options) if socket_options is not None else []
-        last_error: Exception | None = None
-        for address in addresses:
-            try:
-                stream = self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=_budget(timeout, httpcore.ConnectTimeout),
-                    local_address=local_address,
-                    socket_options=options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-                continue
-            return _DeadlineStream(stream)
-        if last_error is None:  # resolve() never returns an empty tuple
-            raise UnresolvableHostError(f"host {host!r} has no addresses")
-        raise last_error
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        raise BlockedUrlError("unix sockets are not webhook destinations")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class GuardedTransport(httpx.HTTPTransport):
-    """An ``httpx`` transport that connects only to addresses ``guard`` allows, pinned.
-
-    No proxy (a proxy would make the check meaningless), no environment settings, HTTP/1.1.
-    httpx builds its connection pool privately; this transport replaces it with one using
-    ``GuardedNetworkBackend``, and fails at construction if a future httpx changes that.
-    """
-
-    def __init__(
-        self,
-        guard: UrlGuard,
-        *,
-        verify: ssl.SSLContext | bool = True,
-        limits: httpx.Limits | None = None,
-    ) -> None:
-        if limits is None:
-            limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        super().__init__(verify=verify, trust_env=False, limits=limits)
-        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
-            raise RuntimeError("this httpx version builds its pool differently; update ssrf.py")
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=GuardedNetworkBackend(guard),
-        )
-
-
-def guarded_client(guard: UrlGuard, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
-    """An ``httpx.Client`` for webhooks: guarded and pinned, no redirects, no proxies."""
-    return httpx.Client(
-        transport=GuardedTransport(guard, verify=verify),
-        follow_redirects=False,
-        trust_env=False,
-    )

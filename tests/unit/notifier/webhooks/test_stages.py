@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from services.common.contracts import LoanDecision, Topics
 from services.common.contracts.base import EventModel
 from services.common.contracts.notifications import WebhookRetry
 from services.common.contracts.topics import TopicSpec
+from services.common.idempotency import FailedCall
 from services.common.runtime import Emit, Envelope, Reject
 from services.common.runtime.cloudevents import CloudEvent
 from services.notifier.webhooks.delivery import WebhookDeliverer
@@ -75,17 +76,14 @@ class World:
         self.clock = Clock()
         self.sleeps: list[float] = []
         self.once_results: dict[str, Any] = {}
-        client = httpx.Client(transport=httpx.MockTransport(self._answer))
         deliverer = WebhookDeliverer(
-            client,
+            httpx.MockTransport(self._answer),
             UrlGuard(resolver=lambda host, port: ["93.184.216.34"]),
             Signer({"k": KEY}),
             retry=RetryPolicy(max_attempts=1),
         )
         self.policy = RetryPolicy(base_s=1.0, cap_s=8.0, max_attempts=max_attempts)
-        self.dispatcher = Dispatcher(
-            deliverer, self._once, self.policy, workers=2, clock=self.clock
-        )
+        self.dispatcher = Dispatcher(deliverer, self, self.policy, workers=2, clock=self.clock)
         self.registry = SubscriptionRegistry.from_list(SUBSCRIPTIONS, {"k": KEY})
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
@@ -94,10 +92,20 @@ class World:
         planned = self.answers.get(request.url.host, [])
         return httpx.Response(planned.pop(0) if planned else 200)
 
-    def _once(self, key: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        if key not in self.once_results:
-            self.once_results[key] = fn()
-        return dict(self.once_results[key])
+    def many_settled(
+        self, calls: Sequence[tuple[str, Callable[[], dict[str, Any]]]], *, workers: int = 1
+    ) -> list[dict[str, Any] | FailedCall]:
+        """``Once.many_settled`` in memory: successes kept, failures in their place."""
+        outcomes: list[dict[str, Any] | FailedCall] = []
+        for key, fn in calls:
+            if key not in self.once_results:
+                try:
+                    self.once_results[key] = fn()
+                except Exception as exc:
+                    outcomes.append(FailedCall(exc))
+                    continue
+            outcomes.append(dict(self.once_results[key]))
+        return outcomes
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -108,10 +116,8 @@ class World:
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
-    built = World()
-    yield built
-    built.dispatcher.close()
+def world() -> World:
+    return World()
 
 
 def envelope(topic: TopicSpec[Any], value: EventModel, offset: int = 0) -> Envelope[Any]:
@@ -191,10 +197,7 @@ def test_a_replayed_event_is_not_delivered_again(world: World) -> None:
 
 def test_a_failed_first_attempt_goes_to_the_retry_topic_with_the_same_body() -> None:
     world = World({"hooks.acme.example": [503]})
-    try:
-        (emit,) = handler_for(world)([envelope(Topics.DECISIONS, decision())])
-    finally:
-        world.dispatcher.close()
+    (emit,) = handler_for(world)([envelope(Topics.DECISIONS, decision())])
     assert isinstance(emit, Emit)
     assert emit.topic is Topics.WEBHOOK_RETRIES
     retry = emit.value
@@ -235,26 +238,20 @@ def retry_handler(world: World) -> RetryHandler:
 
 def test_the_retry_stage_waits_until_due_then_delivers() -> None:
     world = World()
-    try:
-        assert retry_handler(world)([owed(world, due_in_s=2.0)]) == []
-    finally:
-        world.dispatcher.close()
+    assert retry_handler(world)([owed(world, due_in_s=2.0)]) == []
     assert world.sleeps == [2.0]
     assert len(world.requests) == 1
 
 
 def test_a_failing_retry_is_owed_again_until_the_last_attempt_then_dead_lettered() -> None:
     world = World({"hooks.acme.example": [503, 503]}, max_attempts=3)
-    try:
-        first = owed(world, attempts=1)
-        (again,) = retry_handler(world)([first])
-        assert isinstance(again, Emit)
-        assert isinstance(again.value, WebhookRetry)
-        assert again.value.attempts == 2
-        assert again.value.first_attempt_at == START
-        (dead,) = retry_handler(world)([envelope(Topics.WEBHOOK_RETRIES, again.value, 1)])
-    finally:
-        world.dispatcher.close()
+    first = owed(world, attempts=1)
+    (again,) = retry_handler(world)([first])
+    assert isinstance(again, Emit)
+    assert isinstance(again.value, WebhookRetry)
+    assert again.value.attempts == 2
+    assert again.value.first_attempt_at == START
+    (dead,) = retry_handler(world)([envelope(Topics.WEBHOOK_RETRIES, again.value, 1)])
     assert isinstance(dead, Reject)
     assert "gave up after 3 attempts" in dead.reason
     assert len(world.requests) == 2
@@ -262,10 +259,7 @@ def test_a_failing_retry_is_owed_again_until_the_last_attempt_then_dead_lettered
 
 def test_a_refusal_in_the_retry_stage_is_dead_lettered_at_once() -> None:
     world = World({"hooks.acme.example": [410]}, max_attempts=5)
-    try:
-        (dead,) = retry_handler(world)([owed(world)])
-    finally:
-        world.dispatcher.close()
+    (dead,) = retry_handler(world)([owed(world)])
     assert isinstance(dead, Reject)
     assert "refused" in dead.reason and "410" in dead.reason
 
