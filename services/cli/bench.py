@@ -225,6 +225,45 @@ def offers(
     _report(report, as_json)
 
 
+@app.command("notifier")
+def notifier(
+    decisions: Annotated[
+        int, typer.Option(min=100, help="Decisions waiting on the topic (full-speed phase).")
+    ] = 20_000,
+    fixed_rate: Annotated[
+        float, typer.Option(min=1, help="Decisions per second in the fixed-rate phase.")
+    ] = 500.0,
+    fixed_rate_s: Annotated[float, typer.Option(min=1, help="Length of that phase.")] = 20.0,
+    workers: Annotated[int, typer.Option(min=1, help="Deliveries in flight per instance.")] = 16,
+    instances: Annotated[
+        int, typer.Option(min=1, max=6, help="Stage processes in one consumer group.")
+    ] = 1,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Use this broker (loopback only); default: start a private one."),
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Use this Redis; default: private.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Webhook deliveries per second and publish-to-receiver p99, against a direct baseline."""
+    from services.common.bench.servers import bench_servers
+    from services.notifier.bench import NotifierBenchConfig, run_notifier_bench
+
+    config = NotifierBenchConfig(
+        decisions=decisions,
+        fixed_rate_per_s=fixed_rate,
+        fixed_rate_s=fixed_rate_s,
+        workers=workers,
+        instances=instances,
+    )
+    bootstrap, redis_url = _servers(bootstrap, redis_url)
+    with bench_servers(bootstrap, redis_url, prefix="prescreen-bench-notifier-") as servers:
+        report = run_notifier_bench(
+            config, bootstrap=servers[0], redis_url=servers[1], workdir=servers[2]
+        )
+    _report(report, as_json)
+
+
 @app.command("screening")
 def screening(
     list_size: Annotated[
