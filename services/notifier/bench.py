@@ -37,7 +37,7 @@ from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
-from services.common.bench.servers import read_line
+from services.common.bench.servers import read_line, stop_processes
 from services.common.contracts import Topics
 from services.common.contracts.decision import LoanDecision
 from services.common.contracts.primitives import LoanProduct
@@ -259,14 +259,7 @@ def _stage(
         _wait_until_assigned(bootstrap, f"prescreen.{prefix}.notifier-webhooks", config)
         yield processes
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_processes(processes)
 
 
 def _wait_until_assigned(bootstrap: str, group: str, config: NotifierBenchConfig) -> None:

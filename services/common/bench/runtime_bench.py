@@ -33,7 +33,7 @@ import orjson
 from confluent_kafka import Producer
 
 from services.common.bench.scrape import sample
-from services.common.bench.servers import bench_servers, read_line
+from services.common.bench.servers import bench_servers, read_line, stop_processes
 from services.common.bench.stats import percentile, rate
 from services.common.infra.ports import free_ports
 from services.common.kafka_admin import ensure_topics
@@ -287,13 +287,7 @@ class RuntimeBench:
                 _wait_ready(port, timeout_s=90)
             yield ports
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(processes)
             for handle in logs:
                 handle.close()
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import selectors
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -50,3 +51,15 @@ def read_line(stream: IO[bytes], timeout_s: float) -> bytes:
     if not selector.select(timeout_s):
         return b""
     return stream.readline()
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]], timeout_s: float = 30) -> None:
+    """SIGTERM every process, then wait for each; kill one that outlives ``timeout_s``."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import email
-import ipaddress
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -21,17 +18,15 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from services.common.contracts import ApplicationReceived, Scored, SubmittedApplication, Topics
 from services.common.contracts.decision import LoanDecision
 from services.common.contracts.topics import TopicSpec
 from services.common.idempotency import Once
+from services.common.infra.ports import free_ports
 from services.common.runtime import RunStats, RuntimeSettings, StageRuntime
 from services.common.settings import KafkaSettings, RedisSettings, redis_client
+from services.common.testing.certificates import self_signed
 from services.notifier.applicants.app import build_handler
 from services.notifier.applicants.compose import compose, once_key
 from services.notifier.applicants.join import RedisJoin, StoredContact
@@ -315,47 +310,10 @@ class Inbox:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
     controller.start()
     try:
         yield controller, inbox
@@ -384,7 +342,7 @@ def test_smtp_delivers_to_a_local_server(smtp_server: tuple[Controller, Inbox]) 
 
 
 def test_smtp_starttls_and_login(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, "127.0.0.1")
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     logins: list[tuple[bytes, bytes]] = []
@@ -400,7 +358,7 @@ def test_smtp_starttls_and_login(tmp_path: Path) -> None:
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_ports(1)[0],
         tls_context=server_tls,
         require_starttls=True,
         authenticator=authenticate,
@@ -445,7 +403,7 @@ def test_smtp_refusals_are_classified_without_the_address(
     reply: str, error: type[Exception]
 ) -> None:
     inbox = Inbox(rcpt_reply=reply)
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_ports(1)[0])
     controller.start()
     try:
         mailer = SmtpMailer("127.0.0.1", controller.port, security="none", timeout_s=5)
@@ -459,6 +417,6 @@ def test_smtp_refusals_are_classified_without_the_address(
 
 
 def test_smtp_unreachable_is_transient() -> None:
-    mailer = SmtpMailer("127.0.0.1", _free_port(), security="none", timeout_s=2)
+    mailer = SmtpMailer("127.0.0.1", free_ports(1)[0], security="none", timeout_s=2)
     with pytest.raises(TransientMailError, match="unavailable"):
         mailer.send(_message(), idempotency_key="k")

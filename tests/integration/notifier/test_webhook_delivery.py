@@ -6,7 +6,6 @@ wants to reach it. Sleeps between attempts are recorded, never waited for.
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import ssl
 import time
@@ -16,13 +15,10 @@ from typing import Any
 
 import pytest
 import redis
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from services.common.idempotency import Once
+from services.common.testing.certificates import self_signed
 from services.notifier.webhooks.delivery import (
     DeliveryOutcome,
     WebhookDeliverer,
@@ -208,37 +204,9 @@ def test_the_total_budget_cuts_a_dripping_receiver(receiver: LocalReceiver) -> N
     assert result.reason == "ReadTimeout"
 
 
-def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def tls_receiver(tmp_path: Path) -> Iterator[tuple[LocalReceiver, ssl.SSLContext]]:
-    cert, key = _certificate(tmp_path, HOSTNAME)
+    cert, key = self_signed(tmp_path, HOSTNAME)
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert, key)
     client_context = ssl.create_default_context(cafile=str(cert))

@@ -16,8 +16,7 @@ from services.common.contracts import CONTACT_SEALED_FIELD, Scored, Topics
 from services.common.contracts.decision import LoanDecision
 from services.common.errors import TransientError
 from services.common.runtime import Envelope, Reject
-from services.common.runtime.cloudevents import CloudEvent
-from services.common.testing.envelopes import case_envelope
+from services.common.testing.envelopes import case_envelope, event_envelope
 from services.notifier.applicants.handler import ApplicantNotifier
 from services.notifier.applicants.join import StoredContact
 from services.notifier.applicants.mailer import PermanentMailError, TransientMailError
@@ -93,15 +92,7 @@ def _handler(
 
 
 def _decision_envelope(value: LoanDecision, offset: int = 0) -> Envelope[Any]:
-    key = str(value.application_id)
-    return Envelope(
-        topic=Topics.DECISIONS.name,
-        partition=0,
-        offset=offset,
-        key=key,
-        value=value,
-        event=CloudEvent.new(type=Topics.DECISIONS.ce_type, source="test", subject=key),
-    )
+    return event_envelope(Topics.DECISIONS, value, str(value.application_id), offset)
 
 
 def _scored(*, consent: bool = True, contact_sealed: str | None = None) -> Envelope[Any]:

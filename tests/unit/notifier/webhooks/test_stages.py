@@ -17,7 +17,7 @@ from services.common.contracts.notifications import WebhookRetry
 from services.common.contracts.topics import TopicSpec
 from services.common.idempotency import FailedCall
 from services.common.runtime import Emit, Envelope, Reject
-from services.common.runtime.cloudevents import CloudEvent
+from services.common.testing.envelopes import event_envelope
 from services.notifier.webhooks.delivery import WebhookDeliverer
 from services.notifier.webhooks.dispatch import Dispatcher
 from services.notifier.webhooks.handler import WebhookHandler
@@ -121,15 +121,7 @@ def world() -> World:
 
 
 def envelope(topic: TopicSpec[Any], value: EventModel, offset: int = 0) -> Envelope[Any]:
-    key = str(value.application_id)  # type: ignore[attr-defined]
-    return Envelope(
-        topic=topic.name,
-        partition=0,
-        offset=offset,
-        key=key,
-        value=value,
-        event=CloudEvent.new(type=topic.ce_type, source="test", subject=key),
-    )
+    return event_envelope(topic, value, str(value.application_id), offset)  # type: ignore[attr-defined]
 
 
 def decision(outcome: str = "approved") -> LoanDecision:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -14,21 +14,7 @@ import pytest
 from services.notifier.webhooks.ssrf import BlockedUrlError, UrlGuard
 from services.notifier.webhooks.transport import PinnedTransport
 from services.notifier.webhooks.watchdog import Watchdog, current_deadline, total_deadline
-
-PUBLIC_V4 = "93.184.216.34"
-PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
-
-
-class FakeDns:
-    def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
-        self.table = table
-        self.lookups: list[tuple[str, int]] = []
-
-    def __call__(self, host: str, port: int) -> Sequence[str]:
-        self.lookups.append((host, port))
-        if host not in self.table:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return self.table[host]
+from tests.unit.notifier.webhooks.support import PUBLIC_V4, PUBLIC_V6, FakeDns
 
 
 class RecordingConnector:
