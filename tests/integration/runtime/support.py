@@ -44,10 +44,18 @@ def produce(
     values: Iterable[tuple[str, bytes]],
     *,
     pace_per_s: float | None = None,
+    compression: str = "none",
 ) -> int:
-    """Produce (key, value) pairs, optionally at a steady rate; returns how many."""
+    """Produce (key, value) pairs, optionally at a steady rate; returns how many.
+
+    ``compression`` as the stages use it (``lz4``), for consumers that must decode it."""
     producer = Producer(
-        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5}
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "compression.type": compression,
+        }
     )
     sent = 0
     started = time.monotonic()
