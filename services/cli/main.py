@@ -14,6 +14,7 @@ from services.cli import (
     model,
     schemas,
     screen,
+    stack,
     topics,
     train,
 )
@@ -35,6 +36,7 @@ app.add_typer(fraud.app, name="fraud")
 app.add_typer(documents.app, name="documents")
 app.command("train")(train.train_command)
 app.command("screen")(screen.screen_command)
+stack.register(app)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,11 @@ from services.common.contracts import FraudResult, FraudScreened, Scored, Topics
 from services.common.heap import freeze_startup_heap
 from services.common.runtime import Envelope
 from services.common.runtime.cloudevents import CloudEvent
-from services.ingest.examples import example_submission
 from services.ingest.intake import Accepted, IntakeConfig, accept
 from services.ingest.settings import IngestSettings
 from services.scoring.bureau import SimulatedBureau, SimulatedInternalData
 from services.scoring.data.generator import GeneratedTable
+from services.scoring.data.submissions import submission_body
 from services.scoring.handler import ScoringHandler
 from services.scoring.policy import CreditPolicy
 from services.scoring.training.artifact import LoadedModel
@@ -53,46 +53,6 @@ def _intake_config() -> IntakeConfig:
     return IntakeConfig.from_settings(settings)
 
 
-def _ssn(index: int) -> str:
-    """A distinct, well-formed SSN per application (areas 100-599, never 000, 666 or 9xx), so
-    every event gets its own token and its own bureau file."""
-    area = 100 + index % 500
-    group = 1 + (index // 500) % 99
-    serial = 1 + (index // (500 * 99)) % 9999
-    return f"{area:03d}{group:02d}{serial:04d}"
-
-
-def _submission(table: GeneratedTable, index: int) -> dict[str, Any]:
-    c = table.columns
-    body = example_submission()
-    body.pop("application_id", None)
-    body["identity"]["ssn"] = _ssn(index)
-    body["customer_id"] = str(c["customer_id"][index])
-    body["household"].update(
-        education_level=str(c["education_level"][index]),
-        home_ownership=str(c["home_ownership"][index]),
-    )
-    body["employment"].update(
-        employment_status=str(c["employment_status"][index]),
-        years_employed=int(c["years_employed"][index]),
-    )
-    body["financials"].update(
-        annual_income=float(c["annual_income"][index]),
-        credit_score=int(c["credit_score"][index]),
-        debt_to_income_ratio=float(c["debt_to_income_ratio"][index]),
-        savings_balance=float(c["savings_balance"][index]),
-        checking_balance=float(c["checking_balance"][index]),
-        existing_loans=int(c["existing_loans"][index]),
-        payment_history=str(c["payment_history"][index]),
-    )
-    body["loan"].update(
-        product=str(c["loan_purpose"][index]),
-        amount=float(c["requested_loan_amount"][index]),
-        term_years=float(c["loan_term"][index]),
-    )
-    return body
-
-
 def fraud_screened_events(table: GeneratedTable, count: int) -> list[Envelope[Any]]:
     """Up to ``count`` envelopes of applications from ``table`` that ingest accepts."""
     config = _intake_config()
@@ -102,7 +62,10 @@ def fraud_screened_events(table: GeneratedTable, count: int) -> list[Envelope[An
         if len(envelopes) == count:
             break
         result = accept(
-            _submission(table, index), application_id=uuid.uuid4(), received_at=now, config=config
+            submission_body(table, index),
+            application_id=uuid.uuid4(),
+            received_at=now,
+            config=config,
         )
         if not isinstance(result, Accepted):
             continue  # e.g. a stated age that the example's birth date contradicts
