@@ -12,7 +12,7 @@ PYTHON ?= python3
 E2E_DIR := tests/e2e
 
 .PHONY: help install lint test test-unit test-integration infra-install infra-up infra-down \
-	infra-status run schemas
+	infra-status run schemas system-deps
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -60,9 +60,18 @@ infra-down: ## Stop the local Kafka and Redis
 infra-status: ## Show the local Kafka and Redis
 	$(UV) run prescreen infra status
 
-run: infra-up ## Start the platform locally (for now: the infrastructure only)
-	@echo "Kafka and Redis are up. The pipeline services cannot be started from here yet;"
-	@echo "stop the infrastructure with: make infra-down"
+system-deps: ## Install Redis and Tesseract with apt-get when they are missing (Debian/Ubuntu)
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		echo "installing:$$missing"; \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+run: install infra-install system-deps ## Install what is missing, start everything and stream a demo (Ctrl-C stops it)
+	$(UV) run prescreen up --demo
 
 schemas: ## Export the event JSON Schemas
 	$(UV) run prescreen schemas export
