@@ -264,6 +264,56 @@ def notifier(
     _report(report, as_json)
 
 
+@app.command("pipeline")
+def pipeline(
+    count: Annotated[
+        int, typer.Option(min=100, help="Applications in the full-speed phase.")
+    ] = 5_000,
+    fixed_rate: Annotated[
+        float, typer.Option(min=1, help="Applications per second through the API.")
+    ] = 500.0,
+    fixed_rate_s: Annotated[float, typer.Option(min=1, help="Length of that phase.")] = 20.0,
+    ceiling_events: Annotated[
+        int, typer.Option(min=1_000, help="Events through the pass-through chain.")
+    ] = 20_000,
+    write_docs: Annotated[
+        bool, typer.Option(help="Write the figures and plots into docs/benchmarks.md.")
+    ] = True,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Use this broker (loopback only); default: start a private one."),
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Use this Redis; default: private.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Applications through every stage at full speed and at a fixed rate, per-stage
+    latency, and the runtime's pass-through ceiling measured in the same run."""
+    from services.common.bench.servers import bench_servers
+    from services.common.infra.paths import repo_root
+    from services.stack.bench import PipelineBenchConfig, run_pipeline_bench
+    from services.stack.bench_report import write_report
+
+    config = PipelineBenchConfig(
+        count=count,
+        fixed_rate_per_s=fixed_rate,
+        fixed_rate_s=fixed_rate_s,
+        ceiling_events=ceiling_events,
+    )
+    bootstrap, redis_url = _servers(bootstrap, redis_url)
+    with bench_servers(bootstrap, redis_url, prefix="prescreen-bench-pipeline-") as servers:
+        result = run_pipeline_bench(
+            config, bootstrap=servers[0], redis_url=servers[1], workdir=servers[2]
+        )
+    if write_docs:
+        write_report(
+            result.report,
+            result.fixed_rate_latencies_ms,
+            result.decision_times_s,
+            repo_root() / "docs",
+        )
+    _report(result.report, as_json)
+
+
 @app.command("screening")
 def screening(
     list_size: Annotated[

@@ -7,14 +7,13 @@ in through the ingest API; decisions are read back from `loan.decisions.v1`.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from services.common.infra.ports import free_ports
+from services.common.infra.ports import free_port_run, free_ports
 from services.stack.demo import API_KEY_HEADER, run_demo
 from services.stack.secrets import StackSecrets
 from services.stack.services import LOOPBACK, Endpoints
@@ -29,27 +28,6 @@ APPLICATIONS = 300
 STAGES = 7
 
 
-def _free_run(length: int) -> int:
-    """The first of ``length`` consecutive free loopback ports."""
-    for _ in range(50):
-        (base,) = free_ports(1)
-        if base + length > 65535:
-            continue
-        try:
-            probes = []
-            for port in range(base, base + length):
-                probe = socket.socket()
-                probes.append(probe)
-                probe.bind((LOOPBACK, port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
-    raise RuntimeError("no run of free ports")
-
-
 @pytest.fixture
 def stack(
     kafka_bootstrap: str, redis_url: str, unique_name: str, tmp_path: Path
@@ -60,7 +38,7 @@ def stack(
         ingest_port=ingest,
         quotes_port=quotes,
         dashboard_port=dashboard,
-        health_base_port=_free_run(STAGES),
+        health_base_port=free_port_run(STAGES),
         redis_key_prefix=unique_name,
         model_rows=3_000,
         watchlist_size=500,

@@ -29,6 +29,23 @@ def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
         return ports
 
 
+def free_port_run(length: int, host: str = LOOPBACK, attempts: int = 50) -> int:
+    """The first of ``length`` consecutive ports that are all free on ``host`` right now."""
+    for _ in range(attempts):
+        base = free_port(host)
+        if base + length > 65536:
+            continue
+        with contextlib.ExitStack() as stack:
+            try:
+                for port in range(base, base + length):
+                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                    sock.bind((host, port))
+            except OSError:
+                continue
+            return base
+    raise OSError(f"found no {length} consecutive free ports")
+
+
 def port_in_use(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
     """Whether something accepts TCP connections on ``host:port``."""
     try:
