@@ -12,12 +12,15 @@ Run as a process with ``python -m services.ingest.stage``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import redis
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from services.common.contracts import ApplicationReceived, SubmittedApplication, Topics
 from services.common.contracts.dead_letter import DeadLetter
@@ -93,6 +96,32 @@ def submitted_application_key(envelope: Any) -> str | None:
     return None
 
 
+def bounded_submission(max_body_bytes: int) -> type[SubmittedApplication]:
+    """``SubmittedApplication`` that refuses a JSON value over ``max_body_bytes`` unparsed.
+
+    The runtime decodes a record before the handler sees it, so the size limit of ``accept``
+    (the HTTP body limit) would never apply to Kafka submissions; decoding with this model
+    applies it to the same bytes. An oversized record is dead-lettered as ``invalid`` with the
+    rule ``payload_too_large``.
+    """
+
+    class BoundedSubmission(SubmittedApplication):
+        @classmethod
+        def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+            size = len(json_data.encode() if isinstance(json_data, str) else json_data)
+            if size > max_body_bytes:
+                error = PydanticCustomError(
+                    "payload_too_large",
+                    "The submission exceeds {max_bytes} bytes.",
+                    {"max_bytes": max_body_bytes},
+                )
+                details = [InitErrorDetails(type=error, loc=(), input=None)]
+                raise ValidationError.from_exception_data(cls.__name__, details)
+            return super().model_validate_json(json_data, **kwargs)
+
+    return BoundedSubmission
+
+
 def build_stage(
     settings: IngestSettings,
     *,
@@ -109,6 +138,7 @@ def build_stage(
     """The intake runtime. ``source``, ``sink`` and ``dead_letters`` default to the registry's
     (the source by ``settings.input_topic``); tests pass copies with private names."""
     source = source or Topics.by_name(settings.input_topic)
+    source = dataclasses.replace(source, value_model=bounded_submission(settings.max_body_bytes))
     handler = IntakeHandler(
         IntakeConfig.from_settings(settings), output=sink or Topics.RECEIVED, clock=clock
     )

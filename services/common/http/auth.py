@@ -67,6 +67,9 @@ _PEM_BLOCK = re.compile(
     r"-----BEGIN [A-Z ]*PUBLIC KEY-----.+?-----END [A-Z ]*PUBLIC KEY-----", re.DOTALL
 )
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud"]
+# A client id from a token obeys the rule of configured (API key) client ids: it keys rate
+# limits, idempotency claims and ownership records, and it is logged.
+_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 PublicKey = RSAPublicKey | EllipticCurvePublicKey
 
@@ -241,6 +244,8 @@ class Authenticator:
         )
         if client_id is None:
             raise AuthError("token names no client")
+        if not _CLIENT_ID.fullmatch(client_id):
+            raise AuthError("token client id is not 1-128 visible ASCII characters")
         subject = claims.get("sub")
         return Principal(
             client_id=client_id,

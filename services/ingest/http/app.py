@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
+from starlette.types import Scope
 
 from services.common.heap import freeze_startup_heap
 from services.common.http.auth import Authenticator, install_auth
+from services.common.http.body_limit import RequestBodyLimit
 from services.common.http.errors import install_error_handlers
 from services.common.http.idempotency import IdempotencyStore, install_idempotency
 from services.common.http.ratelimit import RateLimiter, install_rate_limiter
@@ -47,6 +49,16 @@ def create_app(
     install_rate_limiter(app, limiter)
     install_idempotency(app, idempotency)
     app.include_router(router)
+
+    def body_limit(scope: Scope) -> int | None:
+        # Document uploads are multipart: Starlette spools their files to disk and the store
+        # caps each one. Every other body (JSON) is refused past the submission limit before
+        # it is buffered.
+        if scope["method"] == "POST" and scope["path"].endswith("/documents"):
+            return None
+        return deps.intake.max_body_bytes
+
+    app.add_middleware(RequestBodyLimit, limit_of=body_limit)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

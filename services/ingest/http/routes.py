@@ -91,11 +91,14 @@ def openapi_components() -> dict[str, Any]:
     responses={
         409: {"description": "Application id or Idempotency-Key already used"},
         413: {"description": "Body too large"},
+        415: {"description": "Body declared as something other than JSON"},
         422: {"description": "Invalid"},
     },
 )
 async def submit(request: Request, caller: Writer, idem: Idempotent, deps: Deps) -> Response:
     """Accept an application; ``202`` once its received event is on the log."""
+    if not _json_or_unspecified(request.headers.get("content-type")):
+        raise ProblemError(415, detail="an application is sent as application/json")
     received_at = datetime.now(UTC)
     result = accept(
         await request.body(), application_id=None, received_at=received_at, config=deps.intake
@@ -252,6 +255,17 @@ async def upload_url(
         raise ProblemError(422, detail=str(exc)) from exc
     return UploadLink(
         url=link.url, fields=link.fields, expires_at=link.expires_at, max_bytes=link.max_bytes
+    )
+
+
+def _json_or_unspecified(content_type: str | None) -> bool:
+    """Whether a submission's ``Content-Type`` is JSON (``application/json`` or ``+json``), or
+    absent: a body declared as anything else (a form, text, XML) is refused, not guessed at."""
+    if content_type is None or not content_type.strip():
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
     )
 
 
