@@ -76,10 +76,11 @@ def produce(
     return sent
 
 
-def produce_events(bootstrap: str, topic: str, events: list[RelayEvent], **kw: float) -> int:
-    return produce(
-        bootstrap, topic, ((e.event_id, e.model_dump_json().encode()) for e in events), **kw
-    )
+def produce_events(
+    bootstrap: str, topic: str, events: list[RelayEvent], *, pace_per_s: float | None = None
+) -> int:
+    values = ((e.event_id, e.model_dump_json().encode()) for e in events)
+    return produce(bootstrap, topic, values, pace_per_s=pace_per_s)
 
 
 def read_committed(
