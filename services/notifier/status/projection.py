@@ -8,6 +8,7 @@ they may come out of order, and a crash replays some: an update moves the status
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -108,3 +109,18 @@ def merge(current: ApplicationStatus | None, update: StatusUpdate) -> Applicatio
 
 def _when(entry: StatusEntry) -> datetime:
     return entry.at
+
+
+def fold(
+    current: ApplicationStatus | None, updates: Sequence[StatusUpdate]
+) -> tuple[ApplicationStatus | None, int]:
+    """``merge`` each update in turn: the result (None when nothing changed) and how many
+    updates changed it. Folding a batch at once gives what merging one by one would."""
+    folded = current
+    changed = 0
+    for update in updates:
+        merged = merge(folded, update)
+        if merged is not None:
+            folded = merged
+            changed += 1
+    return (folded if changed else None), changed

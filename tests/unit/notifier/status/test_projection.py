@@ -7,7 +7,13 @@ from datetime import timedelta
 from services.common.contracts import EarlyOutcome, Reason, StageName
 from services.common.contracts.decision import DecisionOutcome
 from services.common.status import ApplicationStatus, StatusEntry
-from services.notifier.status.projection import KAFKA_OWNER, merge, update_of
+from services.notifier.status.projection import (
+    KAFKA_OWNER,
+    StatusUpdate,
+    merge,
+    update_of,
+)
+from services.notifier.status.projection import fold as fold_batch
 from tests.unit.contracts import samples
 
 AT = samples.RECEIVED_AT
@@ -121,3 +127,20 @@ def test_a_referral_is_its_own_status_and_kafka_applications_get_a_closed_owner(
     created = merge(None, update)
     assert created is not None
     assert created.status == "referred" and created.owner == KAFKA_OWNER
+
+
+def test_folding_a_batch_gives_what_merging_one_by_one_gives() -> None:
+    values = [samples.decision(), samples.scored(), samples.documents_verified(), samples.scored()]
+    updates = [u for u in (update_of(v) for v in values) if u is not None]
+    folded, changed = fold_batch(received(), updates)
+    assert folded == fold_one_by_one(received(), updates)
+    assert changed == 3  # the replayed scored changes nothing
+    assert fold_batch(folded, updates) == (None, 0)
+
+
+def fold_one_by_one(
+    status: ApplicationStatus | None, updates: list[StatusUpdate]
+) -> ApplicationStatus | None:
+    for update in updates:
+        status = merge(status, update) or status
+    return status
