@@ -12,8 +12,9 @@ applicant must not be told about, and a person will explain the outcome anyway.
 
 from __future__ import annotations
 
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime
 from typing import Final
 
@@ -32,6 +33,29 @@ _SUBJECTS: Final = {
     DecisionOutcome.REFERRED: "your loan application is being reviewed",
     DecisionOutcome.DECLINED: "the decision on your loan application",
 }
+
+
+class _CachedHeaderRegistry(HeaderRegistry):
+    """The standard header classes, built once per name.
+
+    ``HeaderRegistry`` creates a new class with ``type()`` for every header it parses, which
+    made up about a third of composing a message; the classes it creates are the same each time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+
+_POLICY: Final = default.clone(header_factory=_CachedHeaderRegistry())
+"""The default policy (what ``EmailMessage()`` uses), only faster at making headers."""
 
 
 def once_key(decision: LoanDecision) -> str:
@@ -174,7 +198,7 @@ def blocks(decision: LoanDecision, letterhead: Letterhead) -> list[Block]:
 def compose(decision: LoanDecision, recipient: str, letterhead: Letterhead) -> EmailMessage:
     """The complete message to ``recipient`` (an address already checked)."""
     letter = blocks(decision, letterhead)
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = subject(decision, letterhead.bank_name)
     message["From"] = Address(display_name=letterhead.bank_name, addr_spec=letterhead.from_address)
     message["To"] = recipient

@@ -175,3 +175,24 @@ def test_the_message_survives_serialisation() -> None:
     assert parsed.get_content_type() == "multipart/alternative"
     plain = parsed.get_body(("plain",))
     assert plain is not None and "unable to approve" in _flat(plain.get_content())
+
+
+def test_cached_header_classes_parse_and_fold_like_the_standard_registry() -> None:
+    from email.headerregistry import HeaderRegistry
+    from email.policy import SMTP
+
+    from services.notifier.applicants.compose import _CachedHeaderRegistry
+
+    cached, stock = _CachedHeaderRegistry(), HeaderRegistry()
+    headers = {
+        "From": "Bänk <decisions@bank.example>",
+        "To": "applicant@example.com",
+        "Subject": "ünïcode " * 12,
+        "Content-Type": 'text/plain; charset="utf-8"',
+        "Message-ID": "<decision.x.r0@bank.example>",
+    }
+    for name, value in headers.items():
+        ours, theirs = cached(name, value), stock(name, value)
+        assert str(ours) == str(theirs)
+        assert ours.fold(policy=SMTP) == theirs.fold(policy=SMTP)
+        assert type(cached(name.lower(), value)) is type(ours)  # built once per name
