@@ -217,9 +217,32 @@ def _decision_view(decision: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def chaos(
+    rate: Annotated[float, typer.Option(min=1, help="Applications per second meanwhile.")] = 30,
+    rounds: Annotated[int, typer.Option(min=1, max=10, help="Times each stage is killed.")] = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Kill stages, restart the broker and Redis, pause a stage past its session timeout,
+    while applications flow; then check each has exactly one decision."""
+    import tempfile
+    from pathlib import Path
+
+    from services.stack.chaos import ChaosConfig, run_chaos
+
+    with tempfile.TemporaryDirectory(prefix="prescreen-chaos-") as workdir:
+        report = run_chaos(ChaosConfig(rate_per_s=rate, rounds=rounds), Path(workdir))
+    if as_json:
+        _echo_json(report)
+    else:
+        typer.echo(json.dumps(report, indent=2))
+    if report["lost"] or report["duplicates"]:
+        raise typer.Exit(code=1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("down")(down)
     app.command("status")(status)
     app.command("demo")(demo)
     app.command("submit")(submit)
+    app.command("chaos")(chaos)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,6 +32,7 @@ from services.common.infra.process import (
     record_child,
     spawn,
     stop_recorded,
+    wait_gone,
 )
 from services.common.infra.redis_server import RedisServerSettings
 from services.common.kafka_admin import ensure_topics
@@ -70,9 +72,10 @@ class Stack:
                 port=self.settings.kafka_port,
                 controller_port=self.settings.kafka_controller_port,
             ),
-            RedisServerSettings(port=self.settings.redis_port),
+            RedisServerSettings(port=self.settings.redis_port, persistent=True),
             state_dir=self.state_dir / "infra",
         )
+        self._specs: dict[str, ServiceSpec] = {}
 
     # ----------------------------------------------------------------- paths
 
@@ -107,6 +110,7 @@ class Stack:
         progress("creating the topics")
         ensure_topics(KafkaSettings(bootstrap_servers=endpoints.bootstrap), Topics.all())
         specs = service_specs(self.settings, secrets, assets, endpoints)
+        self._specs = {spec.name: spec for spec in specs}
         for spec in specs:
             self._start(spec, progress)
         self._wait_ready(specs, progress)
@@ -163,6 +167,37 @@ class Stack:
                     raise StackError(f"not ready in time: {names}; see {self.state_dir / 'logs'}")
                 if waiting:
                     time.sleep(0.5)
+
+    # ----------------------------------------------------------------- faults (chaos)
+
+    @property
+    def infra(self) -> LocalInfra:
+        return self._infra
+
+    def signal(self, name: str, signum: int) -> int:
+        """Send ``signum`` to the recorded process ``name``; its pid."""
+        record = self.record(name)
+        if record is None or not is_alive(record):
+            raise StackError(f"{name} is not running")
+        os.kill(record.pid, signum)
+        return record.pid
+
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name`` and wait until it is gone, as a crashed pod."""
+        record = self.record(name)
+        if record is None:
+            raise StackError(f"{name} was never started")
+        self.signal(name, signal.SIGKILL)
+        if not wait_gone(record, 10.0):
+            raise StackError(f"{name} outlived SIGKILL")
+
+    def restart(self, name: str, progress: Callable[[str], None] = log.info) -> None:
+        """Start ``name`` again (after ``kill``) and wait until it is ready."""
+        spec = self._specs.get(name)
+        if spec is None:
+            raise StackError(f"{name} is not a service this stack started")
+        self._start(spec, progress)
+        self._wait_ready([spec], progress)
 
     # ----------------------------------------------------------------- status, down
 

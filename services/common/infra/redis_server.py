@@ -32,6 +32,9 @@ class RedisServerSettings:
 
     port: int = 6379
     host: str = LOOPBACK
+    persistent: bool = False
+    """Keep an append-only file (fsync every second), so a restart keeps the idempotency
+    claims, once-only results and statuses, as a production Redis would."""
 
     def __post_init__(self) -> None:
         validate_port(self.port)
@@ -50,7 +53,16 @@ def find_redis_server() -> str:
 
 
 def redis_argv(executable: str, settings: RedisServerSettings, state_dir: Path) -> list[str]:
-    """The command line for a non-persistent, loopback-only server kept in the foreground."""
+    """The command line for a loopback-only server kept in the foreground, persistent only
+    when the settings ask for it."""
+    durability = (
+        ["--appendonly", "yes", "--appendfsync", "everysec"]
+        if settings.persistent
+        else [
+            "--appendonly",
+            "no",
+        ]
+    )
     return [
         executable,
         "--port",
@@ -59,8 +71,7 @@ def redis_argv(executable: str, settings: RedisServerSettings, state_dir: Path) 
         settings.host,
         "--save",
         "",
-        "--appendonly",
-        "no",
+        *durability,
         "--daemonize",
         "no",
         "--dir",

@@ -24,6 +24,15 @@ def test_redis_argv_is_loopback_and_not_persistent(tmp_path: Path) -> None:
     }
 
 
+def test_a_persistent_redis_keeps_an_append_only_file(tmp_path: Path) -> None:
+    settings = RedisServerSettings(port=16379, persistent=True)
+    argv = redis_server.redis_argv("/x/redis-server", settings, tmp_path)
+    options = dict(zip(argv[1::2], argv[2::2], strict=True))
+    assert options["--appendonly"] == "yes"
+    assert options["--appendfsync"] == "everysec"
+    assert options["--dir"] == str(tmp_path)
+
+
 def test_redis_url() -> None:
     assert RedisServerSettings(port=16379).url == "redis://127.0.0.1:16379/0"
     with pytest.raises(ValueError):
