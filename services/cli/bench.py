@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ import typer
 
 from services.common.bench.ingest_bench import IngestBenchConfig, run_ingest_bench
 from services.common.bench.runtime_bench import RuntimeBenchConfig, run_runtime_bench
+from services.common.infra.ports import is_loopback_host
 
 app = typer.Typer(help="Benchmarks; each prints its figures and the baseline of the same run.")
 
@@ -138,16 +138,7 @@ def _is_loopback(address: str) -> bool:
     for part in address.split(","):
         netloc = urlsplit(part if "://" in part else f"//{part}").hostname or ""
         hosts.append(netloc)
-    return all(_loopback_host(host) for host in hosts)
-
-
-def _loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return all(is_loopback_host(host) for host in hosts)
 
 
 @app.command("scoring")

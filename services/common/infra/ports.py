@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import socket
 
 LOOPBACK = "127.0.0.1"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an IP literal) can only mean this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def free_port(host: str = LOOPBACK) -> int:

@@ -7,7 +7,6 @@ error (``ServiceSettings`` hides rejected input).
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Final, Literal
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import SettingsConfigDict
 
 from services.common.fieldcrypto import FieldCipher
+from services.common.infra.ports import is_loopback_host
 from services.common.settings import (
     PiiKeyRing,
     ServiceSettings,
@@ -51,15 +51,6 @@ def _address(value: str | None) -> str | None:
         return checked_address(value)
     except MalformedAddressError:
         raise ValueError("must be a plain e-mail address (name@domain)") from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class MailSettings(ServiceSettings):
@@ -136,7 +127,7 @@ class MailSettings(ServiceSettings):
         if (
             self.smtp_password is not None
             and self.smtp_security == "none"
-            and not _is_loopback(self.smtp_host or "")
+            and not is_loopback_host(self.smtp_host or "")
         ):
             raise ValueError("smtp_password over an unencrypted connection needs a loopback host")
         if self.adapter == "smtp" and self.smtp_timeout_s >= self.send_lease_s:

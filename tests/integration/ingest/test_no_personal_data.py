@@ -15,9 +15,7 @@ import dataclasses
 import io
 import json
 import logging
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -31,6 +29,7 @@ from services.common.runtime.sealing import new_key
 from services.common.settings import KafkaSettings, RedisSettings, redis_client
 from services.ingest.settings import IngestSettings
 from services.ingest.stage import build_stage
+from tests.integration.ingest.applicant import Applicant
 from tests.integration.ingest.conftest import api_key_headers
 from tests.integration.runtime.support import make_topics, produce, read_committed
 from tests.unit.contracts import samples
@@ -40,51 +39,6 @@ pytestmark = pytest.mark.integration
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 Record = tuple[bytes | None, bytes | None, dict[str, bytes]]
-
-
-@dataclass(frozen=True)
-class Applicant:
-    given_name: str
-    family_name: str
-    ssn: str
-    date_of_birth: str  # consistent with the sample's stated age on its submission day
-    line1: str
-    phone: str
-
-    @property
-    def email(self) -> str:
-        return f"{self.given_name}.{self.family_name}@example.org".lower()
-
-    def secrets(self) -> list[str]:
-        dashed = f"{self.ssn[:3]}-{self.ssn[3:5]}-{self.ssn[5:]}"
-        return [
-            self.ssn,
-            dashed,
-            self.given_name,
-            self.family_name,
-            self.date_of_birth,
-            self.line1,
-            self.email,
-            self.phone,
-        ]
-
-    def payload(self, **changes: Any) -> dict[str, Any]:
-        """The sample submission as this applicant, with a fresh application id."""
-        payload = samples.submission_payload()
-        payload["application_id"] = str(uuid.uuid4())
-        identity = payload["identity"]
-        identity["name"] = {"given_name": self.given_name, "family_name": self.family_name}
-        identity["date_of_birth"] = self.date_of_birth
-        identity["ssn"] = self.ssn
-        identity["address"]["line1"] = self.line1
-        payload["contact"] = {"email": self.email, "phone": self.phone}
-        for path, value in changes.items():
-            target = payload
-            *parents, last = path.split("__")
-            for part in parents:
-                target = target[part]
-            target[last] = value
-        return payload
 
 
 HTTP_ACCEPTED = Applicant(
